@@ -1,0 +1,2 @@
+// Incremental replication helpers (filled in by the incremental work).
+export {};

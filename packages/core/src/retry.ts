@@ -1,0 +1,2 @@
+// Retry helper (filled in by the retry work).
+export {};

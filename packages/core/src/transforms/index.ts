@@ -1,0 +1,2 @@
+// Built-in transforms (filled in by the transforms work).
+export {};

@@ -7,3 +7,5 @@ export * from './state/index.js';
 export * from './transforms/index.js';
 export * from './incremental/index.js';
 export * from './retry.js';
+export * from './observability.js';
+export * from './engine/index.js';

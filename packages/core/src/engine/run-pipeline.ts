@@ -1,0 +1,799 @@
+/**
+ * The run loop. One invocation moves pages from a source to a sink under one state key, and holds
+ * the invariants of ARCHITECTURE §3:
+ *
+ * I1 state is never ahead of the sink: a bookmark is stored only after the page's rows were written
+ *    and flushed (and its dead letters flushed), so a crash anywhere re-reads from the last
+ *    confirmed page.
+ * I2 pages are written strictly in source order; a bookmark is stored only after every earlier page.
+ * I3 memory is bounded by page size: the source is read at most one page ahead of the sink.
+ * I4 a dead-lettered row is durable before the bookmark that passes it.
+ * I5 metrics, spans, logs and progress never fail a run.
+ * I6 a non-idempotent write is never retried.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  CancelledError,
+  ConfigError,
+  type ConfigIssue,
+  ErrorCodes,
+  FaucetError,
+  SinkError,
+  SourceError,
+  StateError,
+  TransformError,
+  errorMessage,
+  isFaucetError,
+} from '../errors.js';
+import { safeLogger, silentLogger } from '../logger.js';
+import {
+  type ProgressEvent,
+  type ProgressListener,
+  RunTelemetry,
+  type RunStatus,
+  SpanNames,
+  safeProgress,
+} from '../observability.js';
+import { Redactor } from '../redact.js';
+import { type RetryPolicy, retry } from '../retry.js';
+import { assertStateKey, pipelineStateKey, unwrapState, wrapState } from '../state/keys.js';
+import type {
+  FaucetRecord,
+  JsonValue,
+  Logger,
+  Page,
+  ReleaseLock,
+  RowFailure,
+  Sink,
+  Source,
+  StateStore,
+  Transform,
+  WriteResult,
+} from '../types.js';
+import { type CommitPosition, comparePositions, decodeCommitToken, encodeCommitToken } from './commit-token.js';
+import { type DlqEnvelope, type DlqReason, buildEnvelope } from './dlq.js';
+
+export const DEFAULT_BATCH_SIZE = 1000;
+export const MAX_BATCH_SIZE = 1_000_000;
+const DEFAULT_LOCK_TTL_MS = 60_000;
+const DEFAULT_CLOSE_GRACE_MS = 5_000;
+
+export interface DlqOptions {
+  sink: Sink;
+  /** Connector id of the DLQ sink, for labels and logs. */
+  connector?: string;
+  /** What to do when a whole sink batch fails: stop the run (default) or dead-letter every row. */
+  onBatchError?: 'propagate' | 'dlq_all';
+  /** Past this many failed rows in one page, finish the page and then fail the run. */
+  maxFailuresPerPage?: number;
+  /** Past this many failed rows in the run, finish the page and then fail the run. */
+  maxFailuresTotal?: number;
+}
+
+export type DeliveryMode = 'at_least_once' | 'effectively_once';
+
+export interface RunPipelineOptions {
+  source: Source;
+  sink: Sink;
+  transforms?: readonly Transform[];
+  state?: StateStore;
+  /** Defaults to `{pipeline}::{row}`; a source that owns its position (`source.stateKey`) wins. */
+  stateKey?: string;
+  dlq?: DlqOptions;
+  /** Page-size hint for the source, and the default sink batch size. Default 1000. */
+  batchSize?: number;
+  /**
+   * `effectively_once` needs a sink with writeIdempotent + lastCommittedToken, a durable state
+   * store and no DLQ; pages the sink already committed are skipped on resume.
+   */
+  delivery?: DeliveryMode;
+  /** Cancels the run between pages: the current page is finished and checkpointed first. */
+  signal?: AbortSignal;
+  /** Pipeline name for state keys, labels and DLQ envelopes. Default `unnamed`. */
+  pipeline?: string;
+  /** Matrix row id. Default `row-0`. */
+  row?: string;
+  runId?: string;
+  /** Connector ids, used as metric labels and in messages. */
+  connectors?: { source?: string; sink?: string; state?: string };
+  /** Recorded in the state envelope so a later version can migrate its bookmarks. */
+  sourceVersion?: string;
+  /** The parent record, when this run is a DAG child. */
+  parent?: FaucetRecord;
+  /** Retries of flush, state put and idempotent writes. `false` turns them off. */
+  retry?: Partial<RetryPolicy> | false;
+  lockTtlMs?: number;
+  /** How long to wait for a source to stop after the run ends before giving up on it. */
+  closeGraceMs?: number;
+  /** Read the next page while the current one is written (default true). */
+  readAhead?: boolean;
+  logger?: Logger;
+  /** Scrubs secrets from errors, logs and DLQ envelopes. */
+  redactor?: Redactor;
+  onProgress?: ProgressListener;
+}
+
+export interface PipelineResult {
+  status: RunStatus;
+  runId: string;
+  pipeline: string;
+  row: string;
+  stateKey: string;
+  recordsRead: number;
+  recordsWritten: number;
+  recordsDeadLettered: number;
+  pages: number;
+  checkpoints: number;
+  /** Pages not written because the sink had committed them already (effectively-once). */
+  pagesSkipped: number;
+  /** The bookmark of the last confirmed checkpoint of this run (undefined if none). */
+  lastBookmark: JsonValue | undefined;
+  startedAt: string;
+  durationMs: number;
+  /** The original error of a failed run (never a later flush error), secrets redacted. */
+  error?: FaucetError;
+}
+
+/** Thrown inside the loop to stop after the current page; carried out as the run's error. */
+class DeferredFailure extends Error {
+  constructor(readonly error: FaucetError) {
+    super(error.message);
+  }
+}
+
+function validateOptions(options: RunPipelineOptions): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
+    issues.push({ path: 'batch_size', message: `must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${batchSize}` });
+  }
+  const sinkBatch = options.sink.batchSize;
+  if (sinkBatch !== undefined && (!Number.isSafeInteger(sinkBatch) || sinkBatch < 1)) {
+    issues.push({ path: 'sink.batch_size', message: `must be a positive integer, got ${sinkBatch}` });
+  }
+  for (const key of ['maxFailuresPerPage', 'maxFailuresTotal'] as const) {
+    const value = options.dlq?.[key];
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
+      issues.push({ path: `dlq.${key === 'maxFailuresPerPage' ? 'max_failures_per_page' : 'max_failures_total'}`, message: `must be a non-negative integer, got ${value}` });
+    }
+  }
+  if (options.delivery === 'effectively_once') {
+    if (!options.sink.writeIdempotent || !options.sink.lastCommittedToken) {
+      issues.push({
+        path: 'delivery',
+        message: 'effectively_once needs a sink that supports idempotent commits (writeIdempotent and lastCommittedToken); this sink does not',
+      });
+    }
+    if (options.dlq) {
+      issues.push({
+        path: 'delivery',
+        message: 'effectively_once cannot be combined with a dlq: dead-lettered rows are not part of the atomic commit',
+      });
+    }
+    if (!options.state) {
+      issues.push({ path: 'delivery', message: 'effectively_once needs a durable state store; none is configured' });
+    } else if (!options.state.durable) {
+      issues.push({
+        path: 'delivery',
+        message: 'effectively_once needs a durable state store; this one (e.g. memory) forgets its state on exit',
+      });
+    }
+  }
+  return issues;
+}
+
+function wrapError(error: unknown, make: (message: string, cause: unknown) => FaucetError): FaucetError {
+  return isFaucetError(error) ? error : make(errorMessage(error), error);
+}
+
+function normaliseFailures(result: WriteResult | undefined | void, batchLength: number, sink: string): RowFailure[] {
+  const failed = result?.failed;
+  if (!failed || failed.length === 0) return [];
+  const seen = new Set<number>();
+  for (const failure of failed) {
+    const index = failure.index;
+    if (!Number.isInteger(index) || index < 0 || index >= batchLength || seen.has(index)) {
+      throw new SinkError(
+        `sink "${sink}" reported an invalid failed row index ${String(index)} for a batch of ${batchLength} rows ` +
+          '(indexes must be distinct positions in the batch); this is a bug in the sink',
+        { connector: sink, code: ErrorCodes.SINK_WRITE_FAILED },
+      );
+    }
+    seen.add(index);
+  }
+  return [...failed].sort((a, b) => a.index - b.index);
+}
+
+function applyTransforms(records: FaucetRecord[], transforms: readonly Transform[], pageNo: number): FaucetRecord[] {
+  if (transforms.length === 0) return records;
+  const out: FaucetRecord[] = [];
+  const apply = (record: FaucetRecord, from: number, recordIndex: number): void => {
+    for (let t = from; t < transforms.length; t++) {
+      let result: ReturnType<Transform>;
+      try {
+        result = (transforms[t] as Transform)(record);
+      } catch (error) {
+        throw new TransformError(
+          `transform #${t + 1} failed on record ${recordIndex} of page ${pageNo}: ${errorMessage(error)}`,
+          { cause: error },
+        );
+      }
+      if (result === null || result === undefined) return;
+      if (Array.isArray(result)) {
+        for (const item of result) apply(item, t + 1, recordIndex);
+        return;
+      }
+      record = result;
+    }
+    out.push(record);
+  };
+  for (let i = 0; i < records.length; i++) apply(records[i] as FaucetRecord, 0, i);
+  return out;
+}
+
+/** Run one pipeline invocation. Resolves with a result (status ok | cancelled | failed); rejects only for invalid options. */
+export async function runPipeline(options: RunPipelineOptions): Promise<PipelineResult> {
+  const issues = validateOptions(options);
+  if (issues.length > 0) throw new ConfigError(issues, { context: 'invalid pipeline options' });
+
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const pipeline = options.pipeline ?? 'unnamed';
+  const row = options.row ?? 'row-0';
+  const runId = options.runId ?? randomUUID();
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const sinkBatch = options.sink.batchSize ?? Number.POSITIVE_INFINITY;
+  const transforms = options.transforms ?? [];
+  const redactor = options.redactor ?? new Redactor();
+  const logger = safeLogger(options.logger ?? silentLogger, redactor, { pipeline, row, run_id: runId });
+  const names = {
+    source: options.connectors?.source ?? 'source',
+    sink: options.connectors?.sink ?? 'sink',
+    state: options.connectors?.state ?? 'state',
+    dlq: options.dlq?.connector ?? 'dlq',
+  };
+  const { source, sink, state, dlq } = options;
+  const effectivelyOnce = options.delivery === 'effectively_once';
+  const stateKey = source.stateKey ?? options.stateKey ?? pipelineStateKey(pipeline, row);
+  const retryPolicy: Partial<RetryPolicy> = options.retry === false ? { maxAttempts: 1 } : (options.retry ?? {});
+  const telemetry = new RunTelemetry({ pipeline, row, ...names }, runId, logger);
+  const emit = safeProgress(options.onProgress, logger);
+  const cancelSignal = options.signal;
+  // Sink calls get their own signal: cancellation lets the current page finish (and checkpoint).
+  const teardown = new AbortController();
+
+  const stats = {
+    recordsRead: 0,
+    recordsWritten: 0,
+    recordsDeadLettered: 0,
+    pages: 0,
+    checkpoints: 0,
+    pagesSkipped: 0,
+  };
+  let lastBookmark: JsonValue | undefined;
+  let lastCheckpointAt: string | undefined;
+  let dlqDirty = false;
+
+  const progress = (type: ProgressEvent['type'], status?: RunStatus): void => {
+    const elapsedMs = performance.now() - t0;
+    const event: ProgressEvent = {
+      type,
+      pipeline,
+      row,
+      runId,
+      ...stats,
+      ratePerSec: elapsedMs > 0 ? (stats.recordsWritten * 1000) / elapsedMs : 0,
+      elapsedMs,
+    };
+    if (lastCheckpointAt !== undefined) event.lastCheckpointAt = lastCheckpointAt;
+    if (lastBookmark !== undefined) event.lastBookmark = lastBookmark;
+    if (status !== undefined) event.status = status;
+    emit(event);
+  };
+
+  const withRetry = <T>(op: string, fn: () => Promise<T>): Promise<T> =>
+    retry(() => fn(), {
+      policy: retryPolicy,
+      signal: teardown.signal,
+      onRetry: ({ attempt, delayMs, error }) =>
+        logger.warn(`${op} failed; retrying`, { attempt, delay_ms: Math.round(delayMs), error: errorMessage(error) }),
+    });
+
+  const flushSink = async (): Promise<void> => {
+    if (!sink.flush) return;
+    const t = performance.now();
+    try {
+      await telemetry.span(SpanNames.sinkFlush, { connector: names.sink }, () =>
+        withRetry('sink flush', () => (sink.flush as () => Promise<void>).call(sink)),
+      );
+    } catch (error) {
+      telemetry.sinkError();
+      throw wrapError(
+        error,
+        (message, cause) =>
+          new SinkError(`sink "${names.sink}" failed to flush: ${message}`, {
+            cause,
+            connector: names.sink,
+            code: ErrorCodes.SINK_FLUSH_FAILED,
+          }),
+      );
+    }
+    telemetry.sinkFlush(performance.now() - t);
+  };
+
+  const flushDlq = async (): Promise<void> => {
+    if (!dlq?.sink.flush || !dlqDirty) return;
+    try {
+      await withRetry('dlq flush', () => (dlq.sink.flush as () => Promise<void>).call(dlq.sink));
+      dlqDirty = false;
+    } catch (error) {
+      throw new FaucetError(`dlq sink "${names.dlq}" failed to flush: ${errorMessage(error)}`, {
+        cause: error,
+        code: ErrorCodes.DLQ_WRITE_FAILED,
+        connector: names.dlq,
+      });
+    }
+  };
+
+  const putState = async (bookmark: JsonValue, nextSeq?: number): Promise<void> => {
+    if (!state) return;
+    const value = wrapState({
+      bookmark,
+      source: { type: names.source, version: options.sourceVersion ?? '0' },
+      run_id: runId,
+      ...(nextSeq === undefined ? {} : { seq: nextSeq }),
+    });
+    const t = performance.now();
+    try {
+      await telemetry.span(SpanNames.statePut, { connector: names.state }, () =>
+        withRetry('state put', () => state.put(stateKey, value)),
+      );
+    } catch (error) {
+      throw wrapError(
+        error,
+        (message, cause) =>
+          new StateError(`state store "${names.state}" failed to store the bookmark for "${stateKey}": ${message}`, {
+            cause,
+            connector: names.state,
+          }),
+      );
+    }
+    telemetry.statePut(performance.now() - t);
+  };
+
+  const writeDeadLetters = async (envelopes: DlqEnvelope[]): Promise<void> => {
+    if (!dlq || envelopes.length === 0) return;
+    let result: WriteResult | undefined | void;
+    try {
+      result = await telemetry.span(SpanNames.dlqWrite, { connector: names.dlq }, () =>
+        dlq.sink.write(envelopes, { signal: teardown.signal, logger }),
+      );
+    } catch (error) {
+      throw new FaucetError(
+        `dlq sink "${names.dlq}" failed to write ${envelopes.length} dead-lettered rows: ${errorMessage(error)}`,
+        { cause: error, code: ErrorCodes.DLQ_WRITE_FAILED, connector: names.dlq },
+      );
+    }
+    if (result?.failed && result.failed.length > 0) {
+      throw new FaucetError(
+        `dlq sink "${names.dlq}" rejected ${result.failed.length} of ${envelopes.length} dead-lettered rows: ` +
+          errorMessage(result.failed[0]?.error),
+        { code: ErrorCodes.DLQ_WRITE_FAILED, connector: names.dlq },
+      );
+    }
+    dlqDirty = true;
+    stats.recordsDeadLettered += envelopes.length;
+    telemetry.dlqRecords(envelopes.length);
+  };
+
+  /** Write one sink batch; returns its per-row failures (after the on_batch_error policy). */
+  const writeBatch = async (
+    batch: FaucetRecord[],
+    commit: CommitPosition | undefined,
+  ): Promise<{ failures: RowFailure[]; reason: DlqReason }> => {
+    const t = performance.now();
+    let result: WriteResult | undefined | void;
+    try {
+      result = await telemetry.span(SpanNames.sinkWrite, { connector: names.sink, records: batch.length }, () => {
+        const ctx = { signal: teardown.signal, logger };
+        if (commit) {
+          const token = encodeCommitToken(commit);
+          return withRetry('sink commit', async () =>
+            (sink.writeIdempotent as NonNullable<Sink['writeIdempotent']>).call(
+              sink,
+              batch,
+              { scope: stateKey, token },
+              ctx,
+            ),
+          );
+        }
+        // I6: only a sink that declares idempotent writes is retried; others would duplicate rows.
+        return sink.idempotentWrites ? withRetry('sink write', () => sink.write(batch, ctx)) : sink.write(batch, ctx);
+      });
+    } catch (error) {
+      telemetry.sinkError();
+      if (dlq && dlq.onBatchError === 'dlq_all') {
+        logger.warn('sink batch failed; dead-lettering every row of it (on_batch_error: dlq_all)', {
+          rows: batch.length,
+          error: errorMessage(error),
+        });
+        return { failures: batch.map((_, index) => ({ index, error: error as Error })), reason: 'dlq_all' };
+      }
+      throw wrapError(
+        error,
+        (message, cause) =>
+          new SinkError(`sink "${names.sink}" failed to write a batch of ${batch.length} rows: ${message}`, {
+            cause,
+            connector: names.sink,
+          }),
+      );
+    }
+    const failures = normaliseFailures(result, batch.length, names.sink);
+    telemetry.sinkWrite(batch.length - failures.length, performance.now() - t);
+    return { failures, reason: 'partial' };
+  };
+
+  let totalFailures = 0;
+  let committed: CommitPosition | undefined;
+  let position: CommitPosition = { seq: 0, sub: 0, bookmark: undefined };
+
+  const processPage = async (page: Page, pageNo: number): Promise<void> => {
+    stats.pages++;
+    stats.recordsRead += page.records.length;
+    const records = applyTransforms(page.records, transforms, pageNo);
+    if (transforms.length > 0) telemetry.transformed(records.length);
+    const hasBookmark = page.bookmark !== undefined;
+
+    if (effectivelyOnce) {
+      // Each page is one atomic commit; a checkpoint page moves the resume bookmark forward.
+      position = hasBookmark
+        ? { seq: position.seq + 1, sub: 0, bookmark: page.bookmark }
+        : { seq: position.seq, sub: position.sub + 1, bookmark: position.bookmark };
+      if (committed && comparePositions(position, committed) <= 0) {
+        stats.pagesSkipped++;
+        telemetry.pagesSkipped(1);
+      } else if (records.length > 0 || hasBookmark) {
+        const { failures } = await writeBatch(records, position);
+        if (failures.length > 0) {
+          throw new FaucetError(
+            `sink "${names.sink}" rejected ${failures.length} rows of page ${pageNo} in effectively_once mode, ` +
+              `where rows cannot be dead-lettered (first: row ${failures[0]?.index}: ${errorMessage(failures[0]?.error)})`,
+            { code: ErrorCodes.ROWS_FAILED_WITHOUT_DLQ, connector: names.sink },
+          );
+        }
+        stats.recordsWritten += records.length;
+      }
+      if (hasBookmark) {
+        await flushSink();
+        await putState(page.bookmark as JsonValue, position.seq);
+        stats.checkpoints++;
+        lastBookmark = page.bookmark;
+        lastCheckpointAt = new Date().toISOString();
+      }
+      return;
+    }
+
+    const envelopes: DlqEnvelope[] = [];
+    let pageFailures = 0;
+    let firstFailure: { index: number; error: unknown } | undefined;
+    for (let offset = 0; offset < records.length; offset += Math.min(sinkBatch, records.length)) {
+      const batch =
+        offset === 0 && sinkBatch >= records.length ? records : records.slice(offset, offset + sinkBatch);
+      const { failures, reason } = await writeBatch(batch, undefined);
+      stats.recordsWritten += batch.length - failures.length;
+      for (const failure of failures) {
+        pageFailures++;
+        firstFailure ??= { index: offset + failure.index, error: failure.error };
+        if (dlq) {
+          envelopes.push(
+            buildEnvelope({
+              error: failure.error,
+              reason,
+              payload: batch[failure.index] as FaucetRecord,
+              sink: names.sink,
+              pipeline,
+              row,
+              recordIndex: offset + failure.index,
+              redactor,
+            }),
+          );
+        }
+      }
+      if (sinkBatch >= records.length) break;
+    }
+    if (pageFailures > 0 && !dlq) {
+      throw new SinkError(
+        `sink "${names.sink}" rejected ${pageFailures} of ${records.length} rows in page ${pageNo} ` +
+          `(first: row ${firstFailure?.index}: ${errorMessage(firstFailure?.error)}); ` +
+          'configure a dlq to set failed rows aside and keep going',
+        { code: ErrorCodes.ROWS_FAILED_WITHOUT_DLQ, connector: names.sink },
+      );
+    }
+    await writeDeadLetters(envelopes);
+    totalFailures += pageFailures;
+
+    let budget: FaucetError | undefined;
+    if (dlq?.maxFailuresPerPage !== undefined && pageFailures > dlq.maxFailuresPerPage) {
+      budget = new FaucetError(
+        `page ${pageNo} had ${pageFailures} failed rows, over max_failures_per_page (${dlq.maxFailuresPerPage}); ` +
+          'the page was finished and checkpointed, then the run stopped',
+        { code: ErrorCodes.DLQ_BUDGET_EXCEEDED },
+      );
+    } else if (dlq?.maxFailuresTotal !== undefined && totalFailures > dlq.maxFailuresTotal) {
+      budget = new FaucetError(
+        `the run had ${totalFailures} failed rows, over max_failures_total (${dlq.maxFailuresTotal}); ` +
+          'the page was finished and checkpointed, then the run stopped',
+        { code: ErrorCodes.DLQ_BUDGET_EXCEEDED },
+      );
+    }
+
+    if (hasBookmark) {
+      // I1/I4: rows durable, then dead letters durable, then (and only then) the bookmark.
+      await flushSink();
+      await flushDlq();
+      await putState(page.bookmark as JsonValue);
+      stats.checkpoints++;
+      lastBookmark = page.bookmark;
+      lastCheckpointAt = new Date().toISOString();
+    }
+    if (budget) throw new DeferredFailure(budget);
+  };
+
+  let release: ReleaseLock | undefined;
+  let iterator: AsyncIterator<Page> | undefined;
+  let pending: Promise<IteratorResult<Page>> | undefined;
+  let status: RunStatus = 'ok';
+  let failure: FaucetError | undefined;
+  let releaseAbortWait: (() => void) | undefined;
+
+  const cancelled = (): boolean => cancelSignal?.aborted === true;
+
+  try {
+    if (state) assertStateKey(stateKey);
+    if (state?.lock) {
+      const lock = state.lock.bind(state);
+      release = await lock(stateKey, options.lockTtlMs ?? DEFAULT_LOCK_TTL_MS).catch((error: unknown) => {
+        throw wrapError(
+          error,
+          (message, cause) =>
+            new StateError(`state store "${names.state}" failed to lock "${stateKey}": ${message}`, {
+              cause,
+              connector: names.state,
+            }),
+        );
+      });
+    }
+
+    let bookmark: JsonValue | undefined;
+    let seq = 0;
+    if (state) {
+      try {
+        const stored = unwrapState(await state.get(stateKey));
+        bookmark = stored.bookmark;
+        seq = stored.seq;
+      } catch (error) {
+        throw wrapError(
+          error,
+          (message, cause) =>
+            new StateError(`state store "${names.state}" failed to read "${stateKey}": ${message}`, {
+              cause,
+              connector: names.state,
+            }),
+        );
+      }
+    }
+    position = { seq, sub: 0, bookmark };
+
+    if (effectivelyOnce) {
+      let token: string | undefined;
+      try {
+        token = await withRetry('sink lastCommittedToken', async () =>
+          (sink.lastCommittedToken as NonNullable<Sink['lastCommittedToken']>).call(sink, stateKey),
+        );
+      } catch (error) {
+        throw wrapError(
+          error,
+          (message, cause) =>
+            new SinkError(`sink "${names.sink}" failed to read its last commit token: ${message}`, {
+              cause,
+              connector: names.sink,
+            }),
+        );
+      }
+      const sinkPosition = decodeCommitToken(token);
+      if (token !== undefined && token !== null && !sinkPosition) {
+        logger.warn('the sink holds a commit token this version cannot read; resuming from the stored state', {});
+      }
+      if (sinkPosition && comparePositions(sinkPosition, position) > 0) {
+        // The sink is ahead of the state store (a crash between commit and state put): resume
+        // from the sink's own watermark instead of re-sending pages it already holds.
+        committed = sinkPosition;
+        bookmark = sinkPosition.bookmark;
+        position = { seq: sinkPosition.seq, sub: 0, bookmark };
+        if (sinkPosition.sub > 0 && !source.deterministic) {
+          logger.warn(
+            'the sink committed pages past the last checkpoint, but this source does not promise the same pages ' +
+              'on a re-read; those pages may be written again',
+            { committed_pages: sinkPosition.sub },
+          );
+          committed = undefined;
+        }
+        logger.info('resuming from the sink commit watermark (effectively-once)', {
+          seq: sinkPosition.seq,
+          pages_after_checkpoint: sinkPosition.sub,
+        });
+        if (sinkPosition.sub === 0 && sinkPosition.bookmark !== undefined) {
+          // The sink durably holds this checkpoint: bring the store up to it now, so the state is
+          // right even when no further page comes.
+          await putState(sinkPosition.bookmark, sinkPosition.seq);
+          lastBookmark = sinkPosition.bookmark;
+        }
+      }
+    }
+    progress('start');
+    if (cancelled()) throw new CancelledError();
+
+    const readContext = {
+      bookmark,
+      batchSize,
+      signal: cancelSignal ?? new AbortController().signal,
+      logger,
+      ...(options.parent === undefined ? {} : { parent: options.parent }),
+    };
+    try {
+      iterator = source.read(readContext)[Symbol.asyncIterator]();
+    } catch (error) {
+      throw wrapError(error, (message, cause) => new SourceError(`source "${names.source}" failed to start: ${message}`, { cause, connector: names.source }));
+    }
+
+    const readAhead = options.readAhead !== false;
+    const abortWait = new Promise<'aborted'>((resolve) => {
+      if (!cancelSignal) return;
+      const onAbort = () => resolve('aborted');
+      cancelSignal.addEventListener('abort', onAbort, { once: true });
+      releaseAbortWait = () => cancelSignal.removeEventListener('abort', onAbort);
+    });
+    const next = (): Promise<IteratorResult<Page>> => {
+      const p = (iterator as AsyncIterator<Page>).next();
+      // The read-ahead may reject while the previous page is still being written; it is awaited later.
+      p.catch(() => {});
+      return p;
+    };
+
+    let pageNo = 0;
+    pending = next();
+    for (;;) {
+      const waitStart = performance.now();
+      let step: IteratorResult<Page> | 'aborted';
+      try {
+        step = cancelSignal ? await Promise.race([pending, abortWait]) : await pending;
+      } catch (error) {
+        telemetry.sourceError();
+        if (cancelled()) throw new CancelledError();
+        throw wrapError(
+          error,
+          (message, cause) =>
+            new SourceError(`source "${names.source}" failed after ${pageNo} pages: ${message}`, {
+              cause,
+              connector: names.source,
+            }),
+        );
+      }
+      if (step === 'aborted') throw new CancelledError();
+      pending = undefined;
+      if (step.done) break;
+      const page = step.value;
+      if (!page || !Array.isArray(page.records)) {
+        throw new SourceError(`source "${names.source}" yielded a page without a records array (page ${pageNo + 1})`, {
+          connector: names.source,
+        });
+      }
+      telemetry.sourcePage(page.records.length, performance.now() - waitStart);
+      pageNo++;
+      // I3: at most one page is read ahead, and only once the current page is in hand.
+      if (readAhead && !cancelled()) pending = next();
+      if (page.records.length > 0 || page.bookmark !== undefined) {
+        await processPage(page, pageNo);
+        progress(page.bookmark !== undefined ? 'checkpoint' : 'page');
+      }
+      if (cancelled()) throw new CancelledError();
+      pending ??= next();
+    }
+
+    // Normal end: dead letters first, then the sink (ARCHITECTURE §3.4).
+    await flushDlq();
+    await flushSink();
+  } catch (caught) {
+    let error = caught instanceof DeferredFailure ? caught.error : caught;
+    if (error instanceof CancelledError) {
+      status = 'cancelled';
+      // The current page was finished and checkpointed; make what was written durable.
+      try {
+        await flushDlq();
+        await flushSink();
+      } catch (flushError) {
+        status = 'failed';
+        error = flushError;
+      }
+      if (status === 'cancelled') error = undefined;
+    } else {
+      status = 'failed';
+    }
+    if (status === 'failed') {
+      failure = redactor.redactError(
+        wrapError(error, (message, cause) => new FaucetError(message, { cause, code: ErrorCodes.INTERNAL })),
+      );
+      // Best effort: keep what can be kept; the original error is what the caller sees (I7 of the Rust original).
+      try {
+        await flushDlq();
+      } catch {}
+      try {
+        if (sink.flush) await sink.flush();
+      } catch {}
+      logger.error('run failed', { code: failure.code, error: failure.message });
+    }
+  } finally {
+    releaseAbortWait?.();
+    await stopSource(iterator, pending, options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS, logger);
+    teardown.abort();
+    if (release) {
+      try {
+        await release();
+      } catch (error) {
+        logger.warn('failed to release the state lock', { key: stateKey, error: errorMessage(error) });
+      }
+    }
+  }
+
+  const durationMs = performance.now() - t0;
+  telemetry.finish(status, durationMs, failure);
+  progress('end', status);
+  const result: PipelineResult = {
+    status,
+    runId,
+    pipeline,
+    row,
+    stateKey,
+    ...stats,
+    lastBookmark,
+    startedAt: startedAt.toISOString(),
+    durationMs,
+  };
+  if (failure) result.error = failure;
+  return result;
+}
+
+/** Ask the source to stop (generator return), waiting at most `graceMs` for it. */
+async function stopSource(
+  iterator: AsyncIterator<Page> | undefined,
+  pending: Promise<IteratorResult<Page>> | undefined,
+  graceMs: number,
+  logger: Logger,
+): Promise<void> {
+  if (!iterator?.return) return;
+  const stop = (async () => {
+    // An async generator queues return() behind a pending next(); let that settle first.
+    if (pending) await pending.catch(() => {});
+    await (iterator.return as () => Promise<IteratorResult<Page>>).call(iterator);
+  })();
+  stop.catch(() => {});
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), graceMs);
+    timer.unref();
+  });
+  try {
+    const outcome = await Promise.race([stop.then(() => 'stopped' as const), timeout]);
+    if (outcome === 'timeout') logger.warn('the source did not stop within the grace period', { grace_ms: graceMs });
+  } catch (error) {
+    logger.debug('the source failed while stopping', { error: errorMessage(error) });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Throw a failed run's error; return the result otherwise. */
+export function assertRunOk(result: PipelineResult): PipelineResult {
+  if (result.status === 'failed' && result.error) throw result.error;
+  return result;
+}

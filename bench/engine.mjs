@@ -24,7 +24,24 @@ const { values } = parseArgs({
 const records = Number(values.records);
 const batch = Number(values.batch);
 
-const FIRST_NAMES = ['Ada', 'Alan', 'Grace', 'Linus', 'Barbara', 'Ken', 'Dennis', 'Margaret', 'Edsger', 'Donald', 'Frances', 'John', 'Radia', 'Tim', 'Vint', 'Anita'];
+const FIRST_NAMES = [
+  'Ada',
+  'Alan',
+  'Grace',
+  'Linus',
+  'Barbara',
+  'Ken',
+  'Dennis',
+  'Margaret',
+  'Edsger',
+  'Donald',
+  'Frances',
+  'John',
+  'Radia',
+  'Tim',
+  'Vint',
+  'Anita',
+];
 const COUNTRIES = ['US', 'DE', 'FR', 'NL', 'JP', 'BR', 'IN', 'GB', 'CA', 'AU'];
 const TIERS = ['free', 'pro', 'enterprise'];
 const EPOCH = Date.UTC(2020, 0, 1);
@@ -46,7 +63,7 @@ async function child() {
   const random = prng(42);
   let clock = EPOCH;
   const source = {
-    async *read(ctx) {
+    async *read() {
       for (let offset = 0; offset < records; offset += batch) {
         const end = Math.min(offset + batch, records);
         const page = new Array(end - offset);
@@ -59,7 +76,10 @@ async function child() {
             amount: Math.round((1 + random() * 9999) * 100) / 100,
             created_at: new Date(clock).toISOString(),
             active: random() < 0.5,
-            attributes: { tier: TIERS[Math.floor(random() * 3)], score: Math.round(random() * 100_000) / 1000 },
+            attributes: {
+              tier: TIERS[Math.floor(random() * 3)],
+              score: Math.round(random() * 100_000) / 1000,
+            },
           };
         }
         yield { records: page, bookmark: { offset: end } };
@@ -75,7 +95,8 @@ async function child() {
   const started = process.hrtime.bigint();
   const result = await runPipeline({ source, sink, batchSize: batch });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  if (result.status !== 'ok' || written !== records) throw new Error(`bench run failed: ${result.status}, ${written}`);
+  if (result.status !== 'ok' || written !== records)
+    throw new Error(`bench run failed: ${result.status}, ${written}`);
   const peakRssMiB = process.resourceUsage().maxRSS / 1024;
   process.stdout.write(JSON.stringify({ records, seconds, rowsPerSec: records / seconds, peakRssMiB }));
 }
@@ -107,7 +128,9 @@ function main() {
   if (values.json) console.log(JSON.stringify(summary));
   else {
     console.log(`${summary.scenario}: ${records.toLocaleString('en')} records, batch ${batch}, ${runs} runs`);
-    console.log(`  median ${summary.medianRowsPerSec.toLocaleString('en')} records/s, peak RSS ${summary.peakRssMiB} MiB`);
+    console.log(
+      `  median ${summary.medianRowsPerSec.toLocaleString('en')} records/s, peak RSS ${summary.peakRssMiB} MiB`,
+    );
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import type { StandardJSONSchemaV1, StandardSchemaV1 } from '@standard-schema/spec';
 import { ConfigError, type ConfigIssue } from './errors.js';
-import { Redactor } from './redact.js';
+import type { Redactor } from './redact.js';
 import type { JsonObject, Logger, Sink, Source, StateStore, Transform } from './types.js';
 
 export const PLUGIN_BRAND: unique symbol = Symbol.for('faucet.plugin') as never;
@@ -56,12 +56,16 @@ type Definition<D> = Omit<D, typeof PLUGIN_BRAND | 'kind'>;
 
 function brand<K extends PluginKind, D extends object>(kind: K, definition: D) {
   if (!/^[a-z0-9][a-z0-9_-]*$/i.test((definition as { id?: string }).id ?? '')) {
-    throw new ConfigError(`plugin id must be a short name like "rest" or "my_sink", got ${JSON.stringify((definition as { id?: unknown }).id)}`);
+    throw new ConfigError(
+      `plugin id must be a short name like "rest" or "my_sink", got ${JSON.stringify((definition as { id?: unknown }).id)}`,
+    );
   }
   return Object.freeze({ ...definition, kind, [PLUGIN_BRAND]: kind });
 }
 
-export function defineSource<Config>(definition: Definition<SourceDescriptor<Config>>): SourceDescriptor<Config> {
+export function defineSource<Config>(
+  definition: Definition<SourceDescriptor<Config>>,
+): SourceDescriptor<Config> {
   return brand('source', definition) as SourceDescriptor<Config>;
 }
 export function defineSink<Config>(definition: Definition<SinkDescriptor<Config>>): SinkDescriptor<Config> {

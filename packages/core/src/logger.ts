@@ -1,5 +1,5 @@
-import type { JsonObject, Logger, LogLevel } from './types.js';
 import type { Redactor } from './redact.js';
+import type { JsonObject, Logger, LogLevel } from './types.js';
 
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -18,7 +18,9 @@ export function createConsoleLogger(
   const stream = options.stream ?? process.stderr;
   const log = (level: LogLevel) => (msg: string, fields?: JsonObject) => {
     if (LEVELS[level] < min) return;
-    stream.write(`${JSON.stringify({ level, time: new Date().toISOString(), msg, ...options.bindings, ...fields })}\n`);
+    stream.write(
+      `${JSON.stringify({ level, time: new Date().toISOString(), msg, ...options.bindings, ...fields })}\n`,
+    );
   };
   return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 }

@@ -8,11 +8,11 @@ import {
   type Attributes,
   type Context,
   type Counter,
+  context,
   type Histogram,
+  metrics,
   type Span,
   SpanStatusCode,
-  context,
-  metrics,
   trace,
 } from '@opentelemetry/api';
 import type { JsonValue, Logger } from './types.js';
@@ -94,7 +94,9 @@ function createInstruments(): Instruments {
   const meter = metrics.getMeter(INSTRUMENTATION_SCOPE);
   const seconds = { unit: 's' };
   return {
-    sourceRecords: meter.createCounter(MetricNames.sourceRecords, { description: 'Records read from the source' }),
+    sourceRecords: meter.createCounter(MetricNames.sourceRecords, {
+      description: 'Records read from the source',
+    }),
     sourcePages: meter.createCounter(MetricNames.sourcePages, { description: 'Pages read from the source' }),
     sourcePageDuration: meter.createHistogram(MetricNames.sourcePageDuration, {
       ...seconds,
@@ -188,7 +190,9 @@ export class RunTelemetry {
   /** Run `fn` inside a child span of the run span; the span records failures. */
   async span<T>(name: string, attributes: Attributes, fn: () => Promise<T>): Promise<T> {
     const span = this.runContext
-      ? this.guard(() => trace.getTracer(INSTRUMENTATION_SCOPE).startSpan(name, { attributes }, this.runContext))
+      ? this.guard(() =>
+          trace.getTracer(INSTRUMENTATION_SCOPE).startSpan(name, { attributes }, this.runContext),
+        )
       : undefined;
     if (!span) return fn();
     try {

@@ -104,7 +104,8 @@ export function recordingSink(storage: SinkStorage, options: RecordingSinkOption
       if (options.failWriteAt === writes) throw new Boom(`write ${writes}`);
       const failed: { index: number; error: Error }[] = [];
       records.forEach((record, index) => {
-        if (options.rejectRow?.(record)) failed.push({ index, error: new Error(`row ${String(record.id)} rejected`) });
+        if (options.rejectRow?.(record))
+          failed.push({ index, error: new Error(`row ${String(record.id)} rejected`) });
         else buffer.push(record);
       });
       return { failed };

@@ -12,8 +12,8 @@ import {
   duplicateCount,
   missingIds,
   newStorage,
-  recordingSink,
   type RecordingSinkOptions,
+  recordingSink,
   testStore,
 } from './doubles.js';
 
@@ -38,10 +38,20 @@ interface Injection {
 
 function injections(k: number): Injection[] {
   return [
-    { name: `source throws before page ${k}`, source: { failAtPage: k }, expectStatus: 'failed', maxDuplicates: 0 },
+    {
+      name: `source throws before page ${k}`,
+      source: { failAtPage: k },
+      expectStatus: 'failed',
+      maxDuplicates: 0,
+    },
     { name: `write throws on page ${k}`, sink: { failWriteAt: k }, expectStatus: 'failed', maxDuplicates: 0 },
     // The engine's best-effort flush on the way out may make page k durable without its bookmark.
-    { name: `flush throws on page ${k}`, sink: { failFlushAt: k }, expectStatus: 'failed', maxDuplicates: PAGE },
+    {
+      name: `flush throws on page ${k}`,
+      sink: { failFlushAt: k },
+      expectStatus: 'failed',
+      maxDuplicates: PAGE,
+    },
     {
       name: `crash after flush of page ${k}, before its state put`,
       sink: { failFlushAt: k, failFlushAfterCommit: true },
@@ -55,7 +65,12 @@ function injections(k: number): Injection[] {
       expectStatus: 'failed',
       maxDuplicates: PAGE,
     },
-    { name: `state put throws on page ${k}`, store: { failPutAt: k }, expectStatus: 'failed', maxDuplicates: PAGE },
+    {
+      name: `state put throws on page ${k}`,
+      store: { failPutAt: k },
+      expectStatus: 'failed',
+      maxDuplicates: PAGE,
+    },
     {
       name: `cancelled between flush and state put of page ${k}`,
       cancelAtFlush: k,
@@ -103,7 +118,10 @@ async function runScenario(injection: Injection, delivery: RunPipelineOptions['d
   const durableIds = new Set(storage.rows.map((r) => r.id as number));
   for (const r of dlqStorage.rows) durableIds.add((r as { payload: { id: number } }).payload.id);
   for (let id = 0; id < (stored?.offset ?? 0); id++) {
-    if (!durableIds.has(id)) throw new Error(`${injection.name}: bookmark ${stored?.offset} is ahead of the sink (id ${id} missing)`);
+    if (!durableIds.has(id))
+      throw new Error(
+        `${injection.name}: bookmark ${stored?.offset} is ahead of the sink (id ${id} missing)`,
+      );
   }
 
   // Resume: same durable storage and state, fresh instances (the unflushed buffer is gone).
@@ -119,11 +137,16 @@ async function runScenario(injection: Injection, delivery: RunPipelineOptions['d
   });
   expect(second.status, `${injection.name}: resumed run`).toBe('ok');
 
-  const delivered = [...storage.rows, ...dlqStorage.rows.map((r) => (r as { payload: { id: number } }).payload)];
+  const delivered = [
+    ...storage.rows,
+    ...dlqStorage.rows.map((r) => (r as { payload: { id: number } }).payload),
+  ];
   expect(missingIds(delivered, TOTAL), `${injection.name}: missing ids`).toEqual([]);
   const dups = duplicateCount(delivered);
   expect(dups, `${injection.name}: duplicates`).toBeLessThanOrEqual(injection.maxDuplicates);
-  expect(unwrapState(stateMap.get(KEY)).bookmark, `${injection.name}: final bookmark`).toEqual({ offset: TOTAL });
+  expect(unwrapState(stateMap.get(KEY)).bookmark, `${injection.name}: final bookmark`).toEqual({
+    offset: TOTAL,
+  });
   return { first, second, dups };
 }
 
@@ -160,15 +183,30 @@ describe('crash matrix: at-least-once', () => {
 
 describe('crash matrix: effectively-once with an idempotent sink', () => {
   const eoInjections = (k: number): Injection[] => [
-    { name: `source throws before page ${k}`, source: { failAtPage: k }, expectStatus: 'failed', maxDuplicates: 0 },
-    { name: `commit throws on page ${k}`, sink: { failCommitAt: k }, expectStatus: 'failed', maxDuplicates: 0 },
+    {
+      name: `source throws before page ${k}`,
+      source: { failAtPage: k },
+      expectStatus: 'failed',
+      maxDuplicates: 0,
+    },
+    {
+      name: `commit throws on page ${k}`,
+      sink: { failCommitAt: k },
+      expectStatus: 'failed',
+      maxDuplicates: 0,
+    },
     {
       name: `crash after commit of page ${k}, before its state put (flush throws)`,
       sink: { failFlushAt: k },
       expectStatus: 'failed',
       maxDuplicates: 0,
     },
-    { name: `state put throws on page ${k}`, store: { failPutAt: k }, expectStatus: 'failed', maxDuplicates: 0 },
+    {
+      name: `state put throws on page ${k}`,
+      store: { failPutAt: k },
+      expectStatus: 'failed',
+      maxDuplicates: 0,
+    },
     {
       name: `cancelled between flush and state put of page ${k}`,
       cancelAtFlush: k,
@@ -229,7 +267,9 @@ describe('effectively-once preconditions', () => {
     });
     await expect(run).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
     const error = await run.catch((e: Error) => e);
-    expect(error.message).toContain('delivery: effectively_once needs a sink that supports idempotent commits');
+    expect(error.message).toContain(
+      'delivery: effectively_once needs a sink that supports idempotent commits',
+    );
     expect(error.message).toContain('cannot be combined with a dlq');
     expect(error.message).toContain('forgets its state on exit');
   });

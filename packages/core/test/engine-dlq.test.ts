@@ -27,7 +27,7 @@ describe('dead-letter queue', () => {
     for (const envelope of dead.rows) {
       expect(Object.keys(envelope).sort()).toEqual(ENVELOPE_KEYS);
       expect(envelope).toMatchObject({ reason: 'partial', sink: 'postgres', pipeline: 'orders', row: 'eu' });
-      expect((envelope.error as { kind: string }).kind).toBe('Error');
+      expect((envelope.error as { kind: string }).kind).toBe('SINK_ROW_REJECTED');
       expect((envelope.ts_ms as number) >= before).toBe(true);
     }
     expect(dead.rows.map((e) => [(e.payload as FaucetRecord).id, e.record_index])).toEqual([
@@ -62,7 +62,9 @@ describe('dead-letter queue', () => {
     });
     expect(result.status).toBe('failed');
     expect(result.error?.code).toBe('ROWS_FAILED_WITHOUT_DLQ');
-    expect(result.error?.message).toMatch(/rejected 1 of 10 rows in page 2 \(first: row 5: row 15 rejected\)/);
+    expect(result.error?.message).toMatch(
+      /rejected 1 of 10 rows in page 2 \(first: row 5: row 15 rejected\)/,
+    );
     expect(unwrapState(stateMap.get('unnamed::row-0')).bookmark).toEqual({ offset: 10 });
   });
 
@@ -89,11 +91,17 @@ describe('dead-letter queue', () => {
       batchSize: 10,
     });
     expect(result.status).toBe('ok');
-    expect(main.rows.map((r) => r.id)).toEqual([...Array(10).keys(), ...Array.from({ length: 10 }, (_, i) => 20 + i)]);
+    expect(main.rows.map((r) => r.id)).toEqual([
+      ...Array(10).keys(),
+      ...Array.from({ length: 10 }, (_, i) => 20 + i),
+    ]);
     expect(dead.rows).toHaveLength(10);
     expect(dead.rows.map((e) => e.record_index)).toEqual([...Array(10).keys()]);
     for (const envelope of dead.rows) {
-      expect(envelope).toMatchObject({ reason: 'dlq_all', error: { kind: 'Boom', message: 'injected failure: write 2' } });
+      expect(envelope).toMatchObject({
+        reason: 'dlq_all',
+        error: { kind: 'SINK_WRITE_FAILED', message: 'injected failure: write 2' },
+      });
     }
   });
 

@@ -6,7 +6,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { type Page, type Source, runPipeline } from '../src/index.js';
+import { type Page, runPipeline, type Source } from '../src/index.js';
 
 const TOTAL = 2_000_000;
 const BATCH = 1000;
@@ -55,7 +55,9 @@ describe('bounded memory', () => {
     const baseline = samples.find((s) => s.page === 50)?.heap ?? 0;
     const peak = Math.max(...samples.filter((s) => s.page >= 50).map((s) => s.heap));
     const growth = peak - baseline;
-    console.log(`heap after page 50: ${(baseline / 1048576).toFixed(1)} MiB; peak later: ${(peak / 1048576).toFixed(1)} MiB; growth ${(growth / 1048576).toFixed(2)} MiB`);
+    console.log(
+      `heap after page 50: ${(baseline / 1048576).toFixed(1)} MiB; peak later: ${(peak / 1048576).toFixed(1)} MiB; growth ${(growth / 1048576).toFixed(2)} MiB`,
+    );
     expect(growth).toBeLessThan(HEAP_GROWTH_LIMIT);
   });
 });

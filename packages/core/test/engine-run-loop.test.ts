@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
+  createConsoleLogger,
   type FaucetRecord,
   type JsonValue,
   type Page,
   type ProgressEvent,
+  runPipeline,
   type Sink,
   type Source,
   StateLockedError,
-  createConsoleLogger,
-  runPipeline,
   unwrapState,
 } from '../src/index.js';
 import { Boom, countingSource, newStorage, recordingSink, testStore } from './doubles.js';
@@ -47,7 +47,11 @@ describe('run loop', () => {
   it('resumes from the stored bookmark: a second run reads nothing new', async () => {
     const storage = newStorage();
     const stateMap = new Map<string, JsonValue>();
-    const opts = () => ({ source: countingSource({ total: 300, pageSize: 100 }), sink: recordingSink(storage), state: testStore(stateMap) });
+    const opts = () => ({
+      source: countingSource({ total: 300, pageSize: 100 }),
+      sink: recordingSink(storage),
+      state: testStore(stateMap),
+    });
     await runPipeline(opts());
     const second = await runPipeline(opts());
     expect(second).toMatchObject({ status: 'ok', recordsRead: 0, pages: 0, checkpoints: 0 });
@@ -57,19 +61,36 @@ describe('run loop', () => {
   it('passes the stored bookmark, batch size, signal and parent to the source', async () => {
     const seen: unknown[] = [];
     const source: Source = {
+      // biome-ignore lint/correctness/useYield: a source that finds nothing yields no page
       async *read(ctx) {
         seen.push(ctx.bookmark, ctx.batchSize, ctx.signal instanceof AbortSignal, ctx.parent);
       },
     };
-    const stateMap = new Map<string, JsonValue>([['unnamed::row-0', { v: 1, bookmark: 'B', source: { type: 's', version: '1' }, run_id: 'x', updated_at: '' }]]);
-    await runPipeline({ source, sink: recordingSink(newStorage()), state: testStore(stateMap), batchSize: 42, parent: { id: 7 } });
+    const stateMap = new Map<string, JsonValue>([
+      [
+        'unnamed::row-0',
+        { v: 1, bookmark: 'B', source: { type: 's', version: '1' }, run_id: 'x', updated_at: '' },
+      ],
+    ]);
+    await runPipeline({
+      source,
+      sink: recordingSink(newStorage()),
+      state: testStore(stateMap),
+      batchSize: 42,
+      parent: { id: 7 },
+    });
     expect(seen).toEqual(['B', 42, true, { id: 7 }]);
   });
 
   it('a source that names its own state key wins over the pipeline key', async () => {
     const stateMap = new Map<string, JsonValue>();
     const source = Object.assign(countingSource({ total: 10 }), { stateKey: 'postgres-cdc:slot_a' });
-    const result = await runPipeline({ source, sink: recordingSink(newStorage()), state: testStore(stateMap), stateKey: 'x::y' });
+    const result = await runPipeline({
+      source,
+      sink: recordingSink(newStorage()),
+      state: testStore(stateMap),
+      stateKey: 'x::y',
+    });
     expect(result.stateKey).toBe('postgres-cdc:slot_a');
     expect([...stateMap.keys()]).toEqual(['postgres-cdc:slot_a']);
   });
@@ -103,16 +124,28 @@ describe('run loop', () => {
     expect(result.recordsRead).toBe(6);
     expect(result.recordsWritten).toBe(8);
     expect(sink.writes()).toBe(3);
-    expect(storage.rows.map((r) => `${r.id}${r.copy ? 'c' : ''}`)).toEqual(['1', '1c', '2', '2c', '4', '4c', '5', '5c']);
+    expect(storage.rows.map((r) => `${r.id}${r.copy ? 'c' : ''}`)).toEqual([
+      '1',
+      '1c',
+      '2',
+      '2c',
+      '4',
+      '4c',
+      '5',
+      '5c',
+    ]);
   });
 
   it('a throwing transform fails the run naming the transform, page and record', async () => {
     const result = await runPipeline({
       source: countingSource({ total: 20, pageSize: 10 }),
-      transforms: [(r) => r, (r) => {
-        if (r.id === 13) throw new Error('cannot cast');
-        return r;
-      }],
+      transforms: [
+        (r) => r,
+        (r) => {
+          if (r.id === 13) throw new Error('cannot cast');
+          return r;
+        },
+      ],
       sink: recordingSink(newStorage()),
     });
     expect(result.status).toBe('failed');
@@ -208,7 +241,11 @@ describe('run loop', () => {
     };
     setTimeout(() => controller.abort(), 50);
     const started = Date.now();
-    const result = await runPipeline({ source, sink: recordingSink(newStorage()), signal: controller.signal });
+    const result = await runPipeline({
+      source,
+      sink: recordingSink(newStorage()),
+      signal: controller.signal,
+    });
     expect(result.status).toBe('cancelled');
     expect(result.checkpoints).toBe(1);
     expect(Date.now() - started).toBeLessThan(5000);
@@ -216,7 +253,11 @@ describe('run loop', () => {
 
   it('an already-aborted signal reads nothing', async () => {
     const source = countingSource({ total: 100 });
-    const result = await runPipeline({ source, sink: recordingSink(newStorage()), signal: AbortSignal.abort() });
+    const result = await runPipeline({
+      source,
+      sink: recordingSink(newStorage()),
+      signal: AbortSignal.abort(),
+    });
     expect(result.status).toBe('cancelled');
     expect(source.reads).toBe(0);
   });
@@ -233,16 +274,37 @@ describe('run loop', () => {
         yield { records: [{ a: 1 }], bookmark: 1 };
       },
     };
-    const first = runPipeline({ source: slow, sink: recordingSink(newStorage()), state: store, pipeline: 'p' });
+    const first = runPipeline({
+      source: slow,
+      sink: recordingSink(newStorage()),
+      state: store,
+      pipeline: 'p',
+    });
     await new Promise((r) => setTimeout(r, 10));
-    const second = await runPipeline({ source: countingSource({ total: 1 }), sink: recordingSink(newStorage()), state: store, pipeline: 'p' });
+    const second = await runPipeline({
+      source: countingSource({ total: 1 }),
+      sink: recordingSink(newStorage()),
+      state: store,
+      pipeline: 'p',
+    });
     expect(second.status).toBe('failed');
     expect(second.error).toBeInstanceOf(StateLockedError);
-    expect(second.error?.message).toContain('state key "p::row-0" is locked by another run (holder: another test run)');
+    expect(second.error?.message).toContain(
+      'state key "p::row-0" is locked by another run (holder: another test run)',
+    );
     unblock();
     expect((await first).status).toBe('ok');
     // Released: a third run can take it.
-    expect((await runPipeline({ source: countingSource({ total: 1 }), sink: recordingSink(newStorage()), state: store, pipeline: 'p' })).status).toBe('ok');
+    expect(
+      (
+        await runPipeline({
+          source: countingSource({ total: 1 }),
+          sink: recordingSink(newStorage()),
+          state: store,
+          pipeline: 'p',
+        })
+      ).status,
+    ).toBe('ok');
   });
 
   it('rejects an invalid state key before running', async () => {
@@ -264,7 +326,9 @@ describe('run loop', () => {
         batchSize: 0,
         dlq: { sink: recordingSink(newStorage()), maxFailuresPerPage: -1 },
       }),
-    ).rejects.toThrow(/batch_size: must be an integer from 1 to 1000000, got 0\n {2}dlq.max_failures_per_page/);
+    ).rejects.toThrow(
+      /batch_size: must be an integer from 1 to 1000000, got 0\n {2}dlq.max_failures_per_page/,
+    );
   });
 
   it('a source error is wrapped as SOURCE_FAILED with the cause kept and the page count', async () => {
@@ -288,11 +352,19 @@ describe('run loop', () => {
         if (calls === 1) throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
       },
     });
-    const plain = await runPipeline({ source: countingSource({ total: 1 }), sink: flaky(false), retry: { baseDelayMs: 1 } });
+    const plain = await runPipeline({
+      source: countingSource({ total: 1 }),
+      sink: flaky(false),
+      retry: { baseDelayMs: 1 },
+    });
     expect(plain.status).toBe('failed');
     expect(calls).toBe(1);
     calls = 0;
-    const keyed = await runPipeline({ source: countingSource({ total: 1 }), sink: flaky(true), retry: { baseDelayMs: 1 } });
+    const keyed = await runPipeline({
+      source: countingSource({ total: 1 }),
+      sink: flaky(true),
+      retry: { baseDelayMs: 1 },
+    });
     expect(keyed.status).toBe('ok');
     expect(calls).toBe(2);
   });
@@ -349,9 +421,19 @@ describe('run loop', () => {
     expect(events.map((e) => e.type)).toEqual(['start', 'checkpoint']);
 
     const ok: ProgressEvent[] = [];
-    await runPipeline({ source: countingSource({ total: 300, pageSize: 100 }), sink: recordingSink(newStorage()), onProgress: (e) => ok.push(e) });
+    await runPipeline({
+      source: countingSource({ total: 300, pageSize: 100 }),
+      sink: recordingSink(newStorage()),
+      onProgress: (e) => ok.push(e),
+    });
     expect(ok.map((e) => e.type)).toEqual(['start', 'checkpoint', 'checkpoint', 'checkpoint', 'end']);
-    expect(ok.at(-1)).toMatchObject({ status: 'ok', recordsWritten: 300, pages: 3, checkpoints: 3, lastBookmark: { offset: 300 } });
+    expect(ok.at(-1)).toMatchObject({
+      status: 'ok',
+      recordsWritten: 300,
+      pages: 3,
+      checkpoints: 3,
+      lastBookmark: { offset: 300 },
+    });
     expect(ok.at(-1)?.lastCheckpointAt).toMatch(/^\d{4}-\d\d-\d\dT/);
   });
 
@@ -371,7 +453,9 @@ describe('run loop', () => {
       redactor: new Redactor(['tok_live_123']),
       logger: createConsoleLogger({ stream }),
     });
-    expect(result.error?.message).toBe('source "source" failed after 0 pages: connect failed to postgres://app:***@db:5432/x with token ***');
+    expect(result.error?.message).toBe(
+      'source "source" failed after 0 pages: connect failed to postgres://app:***@db:5432/x with token ***',
+    );
     const text = lines.join('');
     expect(text).toContain('run failed');
     expect(text).not.toContain('pa55word');
@@ -382,7 +466,12 @@ describe('run loop', () => {
     const got: FaucetRecord[][] = [];
     await runPipeline({
       source: countingSource({ total: 10, pageSize: 10 }),
-      sink: { batchSize: 4, async write(records) { got.push(records); } },
+      sink: {
+        batchSize: 4,
+        async write(records) {
+          got.push(records);
+        },
+      },
     });
     expect(got.map((b) => b.length)).toEqual([4, 4, 2]);
   });

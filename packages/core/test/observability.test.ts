@@ -35,7 +35,10 @@ function points(collected: ResourceMetrics) {
     for (const metric of scope.metrics) {
       out.set(
         metric.descriptor.name,
-        metric.dataPoints.map((p) => ({ attributes: p.attributes as Record<string, unknown>, value: p.value })),
+        metric.dataPoints.map((p) => ({
+          attributes: p.attributes as Record<string, unknown>,
+          value: p.value,
+        })),
       );
     }
   }
@@ -93,7 +96,8 @@ describe('metrics through @opentelemetry/api', () => {
     // Low cardinality: no run id, key or record data in any label.
     for (const series of got.values()) {
       for (const point of series) {
-        for (const key of Object.keys(point.attributes)) expect(['pipeline', 'row', 'connector', 'status']).toContain(key);
+        for (const key of Object.keys(point.attributes))
+          expect(['pipeline', 'row', 'connector', 'status']).toContain(key);
       }
     }
   });
@@ -105,7 +109,10 @@ describe('metrics through @opentelemetry/api', () => {
         throw new Error('exporter exploded');
       },
     });
-    const result = await runPipeline({ source: countingSource({ total: 10 }), sink: recordingSink(newStorage()) });
+    const result = await runPipeline({
+      source: countingSource({ total: 10 }),
+      sink: recordingSink(newStorage()),
+    });
     expect(result.status).toBe('ok');
     metrics.disable();
     metrics.setGlobalMeterProvider(provider);

@@ -41,6 +41,9 @@ export function decodeCommitToken(token: string | undefined | null): CommitPosit
   }
 }
 
-export function comparePositions(a: Pick<CommitPosition, 'seq' | 'sub'>, b: Pick<CommitPosition, 'seq' | 'sub'>) {
+export function comparePositions(
+  a: Pick<CommitPosition, 'seq' | 'sub'>,
+  b: Pick<CommitPosition, 'seq' | 'sub'>,
+) {
   return a.seq - b.seq || a.sub - b.sub;
 }

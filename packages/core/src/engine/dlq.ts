@@ -1,5 +1,5 @@
 /** The dead-letter envelope (ARCHITECTURE §6). Its keys are a public format: change them never. */
-import { errorKind, errorMessage } from '../errors.js';
+import { ErrorCodes, errorMessage, isFaucetError } from '../errors.js';
 import type { Redactor } from '../redact.js';
 import type { FaucetRecord, JsonObject } from '../types.js';
 
@@ -31,7 +31,10 @@ export function buildEnvelope(fields: {
   now?: number;
 }): DlqEnvelope {
   return {
-    error: { kind: errorKind(fields.error), message: fields.redactor.redact(errorMessage(fields.error)) },
+    error: {
+      kind: envelopeKind(fields.error, fields.reason),
+      message: fields.redactor.redact(errorMessage(fields.error)),
+    },
     reason: fields.reason,
     payload: fields.redactor.size > 0 ? fields.redactor.redactValue(fields.payload) : fields.payload,
     ts_ms: fields.now ?? Date.now(),
@@ -40,6 +43,15 @@ export function buildEnvelope(fields: {
     row: fields.row,
     record_index: fields.recordIndex,
   };
+}
+
+/**
+ * A stable kind: a FaucetError's code, else the generic code of the failure (a client library's
+ * error class name is not something a DLQ consumer should have to match on).
+ */
+function envelopeKind(error: unknown, reason: DlqReason): string {
+  if (isFaucetError(error)) return error.code;
+  return reason === 'partial' ? ErrorCodes.SINK_ROW_REJECTED : ErrorCodes.SINK_WRITE_FAILED;
 }
 
 /** Recover the payload of an envelope (for replay); only `payload` is required. */

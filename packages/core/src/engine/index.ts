@@ -1,3 +1,3 @@
-export * from './run-pipeline.js';
 export * from './commit-token.js';
 export * from './dlq.js';
+export * from './run-pipeline.js';

@@ -17,20 +17,20 @@ import {
   ConfigError,
   type ConfigIssue,
   ErrorCodes,
+  errorMessage,
   FaucetError,
+  isFaucetError,
   SinkError,
   SourceError,
   StateError,
   TransformError,
-  errorMessage,
-  isFaucetError,
 } from '../errors.js';
 import { safeLogger, silentLogger } from '../logger.js';
 import {
   type ProgressEvent,
   type ProgressListener,
-  RunTelemetry,
   type RunStatus,
+  RunTelemetry,
   SpanNames,
   safeProgress,
 } from '../observability.js';
@@ -50,8 +50,13 @@ import type {
   Transform,
   WriteResult,
 } from '../types.js';
-import { type CommitPosition, comparePositions, decodeCommitToken, encodeCommitToken } from './commit-token.js';
-import { type DlqEnvelope, type DlqReason, buildEnvelope } from './dlq.js';
+import {
+  type CommitPosition,
+  comparePositions,
+  decodeCommitToken,
+  encodeCommitToken,
+} from './commit-token.js';
+import { buildEnvelope, type DlqEnvelope, type DlqReason } from './dlq.js';
 
 export const DEFAULT_BATCH_SIZE = 1000;
 export const MAX_BATCH_SIZE = 1_000_000;
@@ -145,7 +150,10 @@ function validateOptions(options: RunPipelineOptions): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
-    issues.push({ path: 'batch_size', message: `must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${batchSize}` });
+    issues.push({
+      path: 'batch_size',
+      message: `must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${batchSize}`,
+    });
   }
   const sinkBatch = options.sink.batchSize;
   if (sinkBatch !== undefined && (!Number.isSafeInteger(sinkBatch) || sinkBatch < 1)) {
@@ -154,28 +162,37 @@ function validateOptions(options: RunPipelineOptions): ConfigIssue[] {
   for (const key of ['maxFailuresPerPage', 'maxFailuresTotal'] as const) {
     const value = options.dlq?.[key];
     if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
-      issues.push({ path: `dlq.${key === 'maxFailuresPerPage' ? 'max_failures_per_page' : 'max_failures_total'}`, message: `must be a non-negative integer, got ${value}` });
+      issues.push({
+        path: `dlq.${key === 'maxFailuresPerPage' ? 'max_failures_per_page' : 'max_failures_total'}`,
+        message: `must be a non-negative integer, got ${value}`,
+      });
     }
   }
   if (options.delivery === 'effectively_once') {
     if (!options.sink.writeIdempotent || !options.sink.lastCommittedToken) {
       issues.push({
         path: 'delivery',
-        message: 'effectively_once needs a sink that supports idempotent commits (writeIdempotent and lastCommittedToken); this sink does not',
+        message:
+          'effectively_once needs a sink that supports idempotent commits (writeIdempotent and lastCommittedToken); this sink does not',
       });
     }
     if (options.dlq) {
       issues.push({
         path: 'delivery',
-        message: 'effectively_once cannot be combined with a dlq: dead-lettered rows are not part of the atomic commit',
+        message:
+          'effectively_once cannot be combined with a dlq: dead-lettered rows are not part of the atomic commit',
       });
     }
     if (!options.state) {
-      issues.push({ path: 'delivery', message: 'effectively_once needs a durable state store; none is configured' });
+      issues.push({
+        path: 'delivery',
+        message: 'effectively_once needs a durable state store; none is configured',
+      });
     } else if (!options.state.durable) {
       issues.push({
         path: 'delivery',
-        message: 'effectively_once needs a durable state store; this one (e.g. memory) forgets its state on exit',
+        message:
+          'effectively_once needs a durable state store; this one (e.g. memory) forgets its state on exit',
       });
     }
   }
@@ -186,7 +203,11 @@ function wrapError(error: unknown, make: (message: string, cause: unknown) => Fa
   return isFaucetError(error) ? error : make(errorMessage(error), error);
 }
 
-function normaliseFailures(result: WriteResult | undefined | void, batchLength: number, sink: string): RowFailure[] {
+function normaliseFailures(
+  result: WriteResult | undefined | void,
+  batchLength: number,
+  sink: string,
+): RowFailure[] {
   const failed = result?.failed;
   if (!failed || failed.length === 0) return [];
   const seen = new Set<number>();
@@ -204,7 +225,11 @@ function normaliseFailures(result: WriteResult | undefined | void, batchLength: 
   return [...failed].sort((a, b) => a.index - b.index);
 }
 
-function applyTransforms(records: FaucetRecord[], transforms: readonly Transform[], pageNo: number): FaucetRecord[] {
+function applyTransforms(
+  records: FaucetRecord[],
+  transforms: readonly Transform[],
+  pageNo: number,
+): FaucetRecord[] {
   if (transforms.length === 0) return records;
   const out: FaucetRecord[] = [];
   const apply = (record: FaucetRecord, from: number, recordIndex: number): void => {
@@ -255,7 +280,8 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   const { source, sink, state, dlq } = options;
   const effectivelyOnce = options.delivery === 'effectively_once';
   const stateKey = source.stateKey ?? options.stateKey ?? pipelineStateKey(pipeline, row);
-  const retryPolicy: Partial<RetryPolicy> = options.retry === false ? { maxAttempts: 1 } : (options.retry ?? {});
+  const retryPolicy: Partial<RetryPolicy> =
+    options.retry === false ? { maxAttempts: 1 } : (options.retry ?? {});
   const telemetry = new RunTelemetry({ pipeline, row, ...names }, runId, logger);
   const emit = safeProgress(options.onProgress, logger);
   const cancelSignal = options.signal;
@@ -296,7 +322,11 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
       policy: retryPolicy,
       signal: teardown.signal,
       onRetry: ({ attempt, delayMs, error }) =>
-        logger.warn(`${op} failed; retrying`, { attempt, delay_ms: Math.round(delayMs), error: errorMessage(error) }),
+        logger.warn(`${op} failed; retrying`, {
+          attempt,
+          delay_ms: Math.round(delayMs),
+          error: errorMessage(error),
+        }),
     });
 
   const flushSink = async (): Promise<void> => {
@@ -352,10 +382,13 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
       throw wrapError(
         error,
         (message, cause) =>
-          new StateError(`state store "${names.state}" failed to store the bookmark for "${stateKey}": ${message}`, {
-            cause,
-            connector: names.state,
-          }),
+          new StateError(
+            `state store "${names.state}" failed to store the bookmark for "${stateKey}": ${message}`,
+            {
+              cause,
+              connector: names.state,
+            },
+          ),
       );
     }
     telemetry.statePut(performance.now() - t);
@@ -394,22 +427,28 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
     const t = performance.now();
     let result: WriteResult | undefined | void;
     try {
-      result = await telemetry.span(SpanNames.sinkWrite, { connector: names.sink, records: batch.length }, () => {
-        const ctx = { signal: teardown.signal, logger };
-        if (commit) {
-          const token = encodeCommitToken(commit);
-          return withRetry('sink commit', async () =>
-            (sink.writeIdempotent as NonNullable<Sink['writeIdempotent']>).call(
-              sink,
-              batch,
-              { scope: stateKey, token },
-              ctx,
-            ),
-          );
-        }
-        // I6: only a sink that declares idempotent writes is retried; others would duplicate rows.
-        return sink.idempotentWrites ? withRetry('sink write', () => sink.write(batch, ctx)) : sink.write(batch, ctx);
-      });
+      result = await telemetry.span(
+        SpanNames.sinkWrite,
+        { connector: names.sink, records: batch.length },
+        () => {
+          const ctx = { signal: teardown.signal, logger };
+          if (commit) {
+            const token = encodeCommitToken(commit);
+            return withRetry('sink commit', async () =>
+              (sink.writeIdempotent as NonNullable<Sink['writeIdempotent']>).call(
+                sink,
+                batch,
+                { scope: stateKey, token },
+                ctx,
+              ),
+            );
+          }
+          // I6: only a sink that declares idempotent writes is retried; others would duplicate rows.
+          return sink.idempotentWrites
+            ? withRetry('sink write', () => sink.write(batch, ctx))
+            : sink.write(batch, ctx);
+        },
+      );
     } catch (error) {
       telemetry.sinkError();
       if (dlq && dlq.onBatchError === 'dlq_all') {
@@ -602,7 +641,10 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
       }
       const sinkPosition = decodeCommitToken(token);
       if (token !== undefined && token !== null && !sinkPosition) {
-        logger.warn('the sink holds a commit token this version cannot read; resuming from the stored state', {});
+        logger.warn(
+          'the sink holds a commit token this version cannot read; resuming from the stored state',
+          {},
+        );
       }
       if (sinkPosition && comparePositions(sinkPosition, position) > 0) {
         // The sink is ahead of the state store (a crash between commit and state put): resume
@@ -643,7 +685,14 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
     try {
       iterator = source.read(readContext)[Symbol.asyncIterator]();
     } catch (error) {
-      throw wrapError(error, (message, cause) => new SourceError(`source "${names.source}" failed to start: ${message}`, { cause, connector: names.source }));
+      throw wrapError(
+        error,
+        (message, cause) =>
+          new SourceError(`source "${names.source}" failed to start: ${message}`, {
+            cause,
+            connector: names.source,
+          }),
+      );
     }
 
     const readAhead = options.readAhead !== false;
@@ -684,9 +733,12 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
       if (step.done) break;
       const page = step.value;
       if (!page || !Array.isArray(page.records)) {
-        throw new SourceError(`source "${names.source}" yielded a page without a records array (page ${pageNo + 1})`, {
-          connector: names.source,
-        });
+        throw new SourceError(
+          `source "${names.source}" yielded a page without a records array (page ${pageNo + 1})`,
+          {
+            connector: names.source,
+          },
+        );
       }
       telemetry.sourcePage(page.records.length, performance.now() - waitStart);
       pageNo++;
@@ -784,7 +836,8 @@ async function stopSource(
   });
   try {
     const outcome = await Promise.race([stop.then(() => 'stopped' as const), timeout]);
-    if (outcome === 'timeout') logger.warn('the source did not stop within the grace period', { grace_ms: graceMs });
+    if (outcome === 'timeout')
+      logger.warn('the source did not stop within the grace period', { grace_ms: graceMs });
   } catch (error) {
     logger.debug('the source failed while stopping', { error: errorMessage(error) });
   } finally {

@@ -57,7 +57,9 @@ export function unwrapState(value: JsonValue | undefined): { bookmark: JsonValue
   return { bookmark: value, seq: 0 };
 }
 
-export function wrapState(fields: Omit<StateEnvelope, 'v' | 'updated_at'> & { updated_at?: string }): JsonObject {
+export function wrapState(
+  fields: Omit<StateEnvelope, 'v' | 'updated_at'> & { updated_at?: string },
+): JsonObject {
   const envelope: JsonObject = {
     v: 1,
     bookmark: fields.bookmark,

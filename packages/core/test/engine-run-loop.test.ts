@@ -150,7 +150,7 @@ describe('run loop', () => {
     });
     expect(result.status).toBe('failed');
     expect(result.error?.code).toBe('TRANSFORM_FAILED');
-    expect(result.error?.message).toBe('transform #2 failed on record 3 of page 2: cannot cast');
+    expect(result.error?.message).toBe('transforms[1] failed: cannot cast (record 3 of page 2)');
   });
 
   it('I3: reads at most one page ahead of the sink', async () => {

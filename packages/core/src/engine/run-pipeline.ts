@@ -37,6 +37,7 @@ import {
 import { Redactor } from '../redact.js';
 import { type RetryPolicy, retry } from '../retry.js';
 import { assertStateKey, pipelineStateKey, unwrapState, wrapState } from '../state/keys.js';
+import { composeTransformsInto } from '../transforms/registry.js';
 import type {
   FaucetRecord,
   JsonValue,
@@ -225,34 +226,18 @@ function normaliseFailures(
   return [...failed].sort((a, b) => a.index - b.index);
 }
 
-function applyTransforms(
-  records: FaucetRecord[],
-  transforms: readonly Transform[],
-  pageNo: number,
-): FaucetRecord[] {
-  if (transforms.length === 0) return records;
+type ApplyTransforms = (record: FaucetRecord, out: FaucetRecord[]) => void;
+
+function applyTransforms(records: FaucetRecord[], apply: ApplyTransforms | undefined, pageNo: number) {
+  if (!apply) return records;
   const out: FaucetRecord[] = [];
-  const apply = (record: FaucetRecord, from: number, recordIndex: number): void => {
-    for (let t = from; t < transforms.length; t++) {
-      let result: ReturnType<Transform>;
-      try {
-        result = (transforms[t] as Transform)(record);
-      } catch (error) {
-        throw new TransformError(
-          `transform #${t + 1} failed on record ${recordIndex} of page ${pageNo}: ${errorMessage(error)}`,
-          { cause: error },
-        );
-      }
-      if (result === null || result === undefined) return;
-      if (Array.isArray(result)) {
-        for (const item of result) apply(item, t + 1, recordIndex);
-        return;
-      }
-      record = result;
+  for (let i = 0; i < records.length; i++) {
+    try {
+      apply(records[i] as FaucetRecord, out);
+    } catch (error) {
+      throw new TransformError(`${errorMessage(error)} (record ${i} of page ${pageNo})`, { cause: error });
     }
-    out.push(record);
-  };
-  for (let i = 0; i < records.length; i++) apply(records[i] as FaucetRecord, 0, i);
+  }
   return out;
 }
 
@@ -269,6 +254,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const sinkBatch = options.sink.batchSize ?? Number.POSITIVE_INFINITY;
   const transforms = options.transforms ?? [];
+  const transformChain = transforms.length > 0 ? composeTransformsInto(transforms) : undefined;
   const redactor = options.redactor ?? new Redactor();
   const logger = safeLogger(options.logger ?? silentLogger, redactor, { pipeline, row, run_id: runId });
   const names = {
@@ -479,7 +465,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   const processPage = async (page: Page, pageNo: number): Promise<void> => {
     stats.pages++;
     stats.recordsRead += page.records.length;
-    const records = applyTransforms(page.records, transforms, pageNo);
+    const records = applyTransforms(page.records, transformChain, pageNo);
     if (transforms.length > 0) telemetry.transformed(records.length);
     const hasBookmark = page.bookmark !== undefined;
 

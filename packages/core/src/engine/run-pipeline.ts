@@ -58,146 +58,21 @@ import {
   encodeCommitToken,
 } from './commit-token.js';
 import { buildEnvelope, type DlqEnvelope, type DlqReason } from './dlq.js';
-
-export const DEFAULT_BATCH_SIZE = 1000;
-export const MAX_BATCH_SIZE = 1_000_000;
-const DEFAULT_LOCK_TTL_MS = 60_000;
-const DEFAULT_CLOSE_GRACE_MS = 5_000;
-
-export interface DlqOptions {
-  sink: Sink;
-  /** Connector id of the DLQ sink, for labels and logs. */
-  connector?: string;
-  /** What to do when a whole sink batch fails: stop the run (default) or dead-letter every row. */
-  onBatchError?: 'propagate' | 'dlq_all';
-  /** Past this many failed rows in one page, finish the page and then fail the run. */
-  maxFailuresPerPage?: number;
-  /** Past this many failed rows in the run, finish the page and then fail the run. */
-  maxFailuresTotal?: number;
-}
-
-export type DeliveryMode = 'at_least_once' | 'effectively_once';
-
-export interface RunPipelineOptions {
-  source: Source;
-  sink: Sink;
-  transforms?: readonly Transform[];
-  state?: StateStore;
-  /** Defaults to `{pipeline}::{row}`; a source that owns its position (`source.stateKey`) wins. */
-  stateKey?: string;
-  dlq?: DlqOptions;
-  /** Page-size hint for the source, and the default sink batch size. Default 1000. */
-  batchSize?: number;
-  /**
-   * `effectively_once` needs a sink with writeIdempotent + lastCommittedToken, a durable state
-   * store and no DLQ; pages the sink already committed are skipped on resume.
-   */
-  delivery?: DeliveryMode;
-  /** Cancels the run between pages: the current page is finished and checkpointed first. */
-  signal?: AbortSignal;
-  /** Pipeline name for state keys, labels and DLQ envelopes. Default `unnamed`. */
-  pipeline?: string;
-  /** Matrix row id. Default `row-0`. */
-  row?: string;
-  runId?: string;
-  /** Connector ids, used as metric labels and in messages. */
-  connectors?: { source?: string; sink?: string; state?: string };
-  /** Recorded in the state envelope so a later version can migrate its bookmarks. */
-  sourceVersion?: string;
-  /** The parent record, when this run is a DAG child. */
-  parent?: FaucetRecord;
-  /** Retries of flush, state put and idempotent writes. `false` turns them off. */
-  retry?: Partial<RetryPolicy> | false;
-  lockTtlMs?: number;
-  /** How long to wait for a source to stop after the run ends before giving up on it. */
-  closeGraceMs?: number;
-  /** Read the next page while the current one is written (default true). */
-  readAhead?: boolean;
-  logger?: Logger;
-  /** Scrubs secrets from errors, logs and DLQ envelopes. */
-  redactor?: Redactor;
-  onProgress?: ProgressListener;
-}
-
-export interface PipelineResult {
-  status: RunStatus;
-  runId: string;
-  pipeline: string;
-  row: string;
-  stateKey: string;
-  recordsRead: number;
-  recordsWritten: number;
-  recordsDeadLettered: number;
-  pages: number;
-  checkpoints: number;
-  /** Pages not written because the sink had committed them already (effectively-once). */
-  pagesSkipped: number;
-  /** The bookmark of the last confirmed checkpoint of this run (undefined if none). */
-  lastBookmark: JsonValue | undefined;
-  startedAt: string;
-  durationMs: number;
-  /** The original error of a failed run (never a later flush error), secrets redacted. */
-  error?: FaucetError;
-}
+import {
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_CLOSE_GRACE_MS,
+  DEFAULT_LOCK_TTL_MS,
+  type PipelineResult,
+  type RunPipelineOptions,
+  validateOptions,
+} from './options.js';
+import { stopSource } from './stop-source.js';
 
 /** Thrown inside the loop to stop after the current page; carried out as the run's error. */
 class DeferredFailure extends Error {
   constructor(readonly error: FaucetError) {
     super(error.message);
   }
-}
-
-function validateOptions(options: RunPipelineOptions): ConfigIssue[] {
-  const issues: ConfigIssue[] = [];
-  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-  if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
-    issues.push({
-      path: 'batch_size',
-      message: `must be an integer from 1 to ${MAX_BATCH_SIZE}, got ${batchSize}`,
-    });
-  }
-  const sinkBatch = options.sink.batchSize;
-  if (sinkBatch !== undefined && (!Number.isSafeInteger(sinkBatch) || sinkBatch < 1)) {
-    issues.push({ path: 'sink.batch_size', message: `must be a positive integer, got ${sinkBatch}` });
-  }
-  for (const key of ['maxFailuresPerPage', 'maxFailuresTotal'] as const) {
-    const value = options.dlq?.[key];
-    if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
-      issues.push({
-        path: `dlq.${key === 'maxFailuresPerPage' ? 'max_failures_per_page' : 'max_failures_total'}`,
-        message: `must be a non-negative integer, got ${value}`,
-      });
-    }
-  }
-  if (options.delivery === 'effectively_once') {
-    if (!options.sink.writeIdempotent || !options.sink.lastCommittedToken) {
-      issues.push({
-        path: 'delivery',
-        message:
-          'effectively_once needs a sink that supports idempotent commits (writeIdempotent and lastCommittedToken); this sink does not',
-      });
-    }
-    if (options.dlq) {
-      issues.push({
-        path: 'delivery',
-        message:
-          'effectively_once cannot be combined with a dlq: dead-lettered rows are not part of the atomic commit',
-      });
-    }
-    if (!options.state) {
-      issues.push({
-        path: 'delivery',
-        message: 'effectively_once needs a durable state store; none is configured',
-      });
-    } else if (!options.state.durable) {
-      issues.push({
-        path: 'delivery',
-        message:
-          'effectively_once needs a durable state store; this one (e.g. memory) forgets its state on exit',
-      });
-    }
-  }
-  return issues;
 }
 
 function wrapError(error: unknown, make: (message: string, cause: unknown) => FaucetError): FaucetError {
@@ -799,36 +674,6 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   };
   if (failure) result.error = failure;
   return result;
-}
-
-/** Ask the source to stop (generator return), waiting at most `graceMs` for it. */
-async function stopSource(
-  iterator: AsyncIterator<Page> | undefined,
-  pending: Promise<IteratorResult<Page>> | undefined,
-  graceMs: number,
-  logger: Logger,
-): Promise<void> {
-  if (!iterator?.return) return;
-  const stop = (async () => {
-    // An async generator queues return() behind a pending next(); let that settle first.
-    if (pending) await pending.catch(() => {});
-    await (iterator.return as () => Promise<IteratorResult<Page>>).call(iterator);
-  })();
-  stop.catch(() => {});
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), graceMs);
-    timer.unref();
-  });
-  try {
-    const outcome = await Promise.race([stop.then(() => 'stopped' as const), timeout]);
-    if (outcome === 'timeout')
-      logger.warn('the source did not stop within the grace period', { grace_ms: graceMs });
-  } catch (error) {
-    logger.debug('the source failed while stopping', { error: errorMessage(error) });
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Throw a failed run's error; return the result otherwise. */

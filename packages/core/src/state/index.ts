@@ -1,1 +1,14 @@
+export {
+  createFileStateStore,
+  type FileStateStoreConfig,
+  type FileStateStoreOptions,
+  fileStateStore,
+  fileStateStoreConfigSchema,
+} from './file.js';
 export * from './keys.js';
+export {
+  createMemoryStateStore,
+  type MemoryStateStoreConfig,
+  memoryStateStore,
+  memoryStateStoreConfigSchema,
+} from './memory.js';

@@ -266,7 +266,7 @@ describe('effectively-once preconditions', () => {
       delivery: 'effectively_once',
     });
     await expect(run).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
-    const error = await run.catch((e: Error) => e);
+    const error = (await run.catch((e: unknown) => e)) as Error;
     expect(error.message).toContain(
       'delivery: effectively_once needs a sink that supports idempotent commits',
     );

@@ -1,4 +1,4 @@
-export * from './run-pipeline.js';
-export * from './options.js';
 export * from './commit-token.js';
 export * from './dlq.js';
+export * from './options.js';
+export * from './run-pipeline.js';

@@ -1,10 +1,9 @@
 /** The options and result of `runPipeline`, and the checks made before anything runs. */
-import type { ConfigIssue } from '../errors.js';
+import type { ConfigIssue, FaucetError } from '../errors.js';
 import type { ProgressListener, RunStatus } from '../observability.js';
 import type { Redactor } from '../redact.js';
 import type { RetryPolicy } from '../retry.js';
 import type { FaucetRecord, JsonValue, Logger, Sink, Source, StateStore, Transform } from '../types.js';
-import type { FaucetError } from '../errors.js';
 
 export const DEFAULT_BATCH_SIZE = 1000;
 export const MAX_BATCH_SIZE = 1_000_000;

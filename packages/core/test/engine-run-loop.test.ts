@@ -55,6 +55,8 @@ describe('run loop', () => {
     await runPipeline(opts());
     const second = await runPipeline(opts());
     expect(second).toMatchObject({ status: 'ok', recordsRead: 0, pages: 0, checkpoints: 0 });
+    // Nothing new was checkpointed: the result says where the state stands.
+    expect(second.lastBookmark).toEqual({ offset: 300 });
     expect(storage.rows).toHaveLength(300);
   });
 

@@ -78,7 +78,10 @@ export interface PipelineResult {
   checkpoints: number;
   /** Pages not written because the sink had committed them already (effectively-once). */
   pagesSkipped: number;
-  /** The bookmark of the last confirmed checkpoint of this run (undefined if none). */
+  /**
+   * Where the state stands at the end: the bookmark of this run's last confirmed checkpoint, or
+   * the stored bookmark it resumed from when no page was checkpointed (undefined if neither).
+   */
   lastBookmark: JsonValue | undefined;
   startedAt: string;
   durationMs: number;

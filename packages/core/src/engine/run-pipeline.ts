@@ -483,6 +483,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
       }
     }
     position = { seq, sub: 0, bookmark };
+    lastBookmark = bookmark;
 
     if (effectivelyOnce) {
       let token: string | undefined;

@@ -86,7 +86,8 @@ export function composeTransformsInto(
     return result;
   };
 
-  // Runs the chain from `from` on one record, pushing what comes out onto `out`.
+  // Runs the chain from `from` on one record, pushing what comes out onto `out`. While every step
+  // maps one record to one, no intermediate arrays are made.
   const runFrom = (record: FaucetRecord, from: number, out: FaucetRecord[]): void => {
     let current = record;
     for (let i = from; i < count; i++) {
@@ -101,20 +102,7 @@ export function composeTransformsInto(
     out.push(current);
   };
 
-  return (record, out) => {
-    // Fast path while every step maps one record to one: no intermediate arrays.
-    let current = record;
-    for (let i = 0; i < count; i++) {
-      const result = step(i, current);
-      if (result === null || result === undefined) return;
-      if (Array.isArray(result)) {
-        for (const item of result) runFrom(item, i + 1, out);
-        return;
-      }
-      current = result;
-    }
-    out.push(current);
-  };
+  return (record, out) => runFrom(record, 0, out);
 }
 
 /** Like `composeTransformsInto`, returning the output records of one input record. */

@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'apps/*'],
+    // examples/* holds runnable pipelines too; only folders with their own vitest config are projects.
+    projects: ['packages/*', 'apps/*', 'examples/*/vitest.config.ts'],
     reporters: ['default', './scripts/vitest-summary-reporter.ts'],
   },
 });

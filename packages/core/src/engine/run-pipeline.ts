@@ -15,7 +15,6 @@ import { randomUUID } from 'node:crypto';
 import {
   CancelledError,
   ConfigError,
-  type ConfigIssue,
   ErrorCodes,
   errorMessage,
   FaucetError,
@@ -28,7 +27,6 @@ import {
 import { safeLogger, silentLogger } from '../logger.js';
 import {
   type ProgressEvent,
-  type ProgressListener,
   type RunStatus,
   RunTelemetry,
   SpanNames,
@@ -38,19 +36,7 @@ import { Redactor } from '../redact.js';
 import { type RetryPolicy, retry } from '../retry.js';
 import { assertStateKey, pipelineStateKey, unwrapState, wrapState } from '../state/keys.js';
 import { composeTransformsInto } from '../transforms/registry.js';
-import type {
-  FaucetRecord,
-  JsonValue,
-  Logger,
-  Page,
-  ReleaseLock,
-  RowFailure,
-  Sink,
-  Source,
-  StateStore,
-  Transform,
-  WriteResult,
-} from '../types.js';
+import type { FaucetRecord, JsonValue, Page, ReleaseLock, RowFailure, Sink, WriteResult } from '../types.js';
 import {
   type CommitPosition,
   comparePositions,

@@ -89,6 +89,11 @@ export interface WriteResult {
   failed?: RowFailure[];
 }
 
+/** How the run that used a sink ended; `ok` is the only outcome after which staged output is committed. */
+export interface CloseOutcome {
+  status: 'ok' | 'cancelled' | 'failed';
+}
+
 export interface CommitScope {
   /** The state key of the run: one watermark per scope. */
   scope: string;
@@ -104,7 +109,11 @@ export interface Sink {
   write(records: FaucetRecord[], ctx: WriteContext): Promise<WriteResult | undefined | void>;
   /** Make everything written so far durable. */
   flush?(): Promise<void>;
-  close?(): Promise<void>;
+  /**
+   * Release resources. Whoever created the sink calls it once, after the run, passing how the run
+   * ended so a sink that stages output (overwrite mode) commits it only after a successful run.
+   */
+  close?(outcome?: CloseOutcome): Promise<void>;
   /** Rows per write call; pages are split into batches of this size (default: the page). */
   readonly batchSize?: number;
   /**

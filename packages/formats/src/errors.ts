@@ -1,0 +1,44 @@
+/**
+ * Codec errors. Decoding failures are source errors (the input is bad), encoding failures sink errors
+ * (a record does not fit the output); both name the input or output and, for decoding, the line.
+ */
+import { SinkError, SourceError } from '@faucet/core';
+
+/** At most this many characters of a bad line are quoted in an error: lines can be megabytes long. */
+export const EXCERPT_CHARS = 80;
+
+export function excerpt(text: string, max = EXCERPT_CHARS): string {
+  const flat = text.length > max ? `${text.slice(0, max)}…` : text;
+  return JSON.stringify(flat);
+}
+
+export interface DecodeErrorOptions {
+  /** The file (or input name) being decoded. */
+  name: string;
+  /** 1-based line where the bad record starts, when known. */
+  line?: number;
+  cause?: unknown;
+}
+
+/** The input cannot be decoded: malformed CSV or JSON, a ragged row, invalid UTF-8, … */
+export class DecodeError extends SourceError {
+  readonly file: string;
+  readonly line: number | undefined;
+
+  constructor(message: string, options: DecodeErrorOptions) {
+    const where = options.line === undefined ? options.name : `${options.name}:${options.line}`;
+    super(`${where}: ${message}`, options.cause === undefined ? {} : { cause: options.cause });
+    this.file = options.name;
+    this.line = options.line;
+  }
+}
+
+/** A record cannot be encoded in the output format (e.g. a CSV column that is not in the header). */
+export class EncodeError extends SinkError {
+  readonly file: string;
+
+  constructor(message: string, options: { name: string; cause?: unknown }) {
+    super(`${options.name}: ${message}`, options.cause === undefined ? {} : { cause: options.cause });
+    this.file = options.name;
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * `@faucet/formats`: streaming record codecs shared by the file and object-store connectors.
+ *
+ *   for await (const { records, offset } of decodeRecords('csv', stream, { name: path })) …
+ *   const encoder = createCsvEncoder(); sink.write(encoder.encode(records));
+ */
+export {
+  type CsvDecodeOptions,
+  type CsvHeader,
+  checkHeader,
+  decodeCsv,
+  readCsvHeader,
+  typedValue,
+} from './csv-decode.js';
+export {
+  type CsvEncoder,
+  type CsvEncoderOptions,
+  columnsOf,
+  createCsvEncoder,
+  type UnknownFieldPolicy,
+} from './csv-encode.js';
+export {
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_MAX_RECORD_CHARS,
+  type DecodedBatch,
+  type DecodeOptions,
+} from './decode-common.js';
+export { DecodeError, EncodeError } from './errors.js';
+export {
+  type Compression,
+  type DecodeRecordsOptions,
+  decodeRecords,
+  decompressed,
+  formatFromPath,
+  gzipMember,
+  isGzipPath,
+  type RecordFormat,
+  resolveCompression,
+} from './files.js';
+export { decodeJsonArray } from './json-array.js';
+export { decodeJsonl, encodeJsonl, encodeJsonlText } from './jsonl.js';
+export type { ByteInput, TextEncoding } from './text-chunks.js';

@@ -1,0 +1,70 @@
+/** The `file` sink's config, as a user writes it under `sink.config`. */
+import { z } from 'zod';
+
+export const fileSinkConfigSchema = z
+  .strictObject({
+    path: z.string().min(1).describe('The file to write; parent directories are created'),
+    format: z
+      .enum(['jsonl', 'csv'])
+      .optional()
+      .describe(
+        'jsonl (one JSON object per line) or csv; default: from the extension (.jsonl, .ndjson, .csv)',
+      ),
+    mode: z
+      .enum(['append', 'overwrite'])
+      .default('append')
+      .describe(
+        'append: add to the file; ' +
+          'overwrite: write a staging file and replace the file with it when the run ends',
+      ),
+    compression: z.enum(['auto', 'gzip', 'none']).default('auto').describe('auto: gzip for *.gz paths'),
+    delimiter: z
+      .string()
+      .length(1, 'delimiter must be exactly one character')
+      .refine((c) => c !== '\n' && c !== '\r' && c !== '"', 'delimiter cannot be a line break or a quote')
+      .default(',')
+      .describe('csv: field separator'),
+    header: z
+      .boolean()
+      .default(true)
+      .describe('csv: write a header row into an empty file (and take the columns from an existing one)'),
+    on_unknown_field: z
+      .enum(['error', 'ignore'])
+      .default('error')
+      .describe(
+        'csv: a field that is not a column (columns come from the first batch or the existing header)',
+      ),
+    buffer_bytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(256 * 1024 * 1024)
+      .default(1024 * 1024)
+      .describe('Bytes of encoded records held before they are written to the file'),
+    fsync: z
+      .boolean()
+      .default(true)
+      .describe('flush() also fsyncs, so flushed rows survive a power loss (false: a process crash only)'),
+  })
+  .superRefine((config, ctx) => {
+    const format = config.format ?? formatFromExtension(config.path);
+    if (format === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['format'],
+        message:
+          `cannot tell the format of ${JSON.stringify(config.path)} from its extension; ` +
+          'set format: jsonl | csv',
+      });
+    }
+  });
+
+/** `.jsonl`/`.ndjson`/`.csv`, optionally followed by `.gz`. */
+export function formatFromExtension(path: string): 'jsonl' | 'csv' | undefined {
+  const match = /\.(jsonl|ndjson|csv)(?:\.gz)?$/i.exec(path);
+  if (!match) return undefined;
+  return (match[1] as string).toLowerCase() === 'csv' ? 'csv' : 'jsonl';
+}
+
+export type FileSinkConfig = z.infer<typeof fileSinkConfigSchema>;
+export type FileSinkConfigInput = z.input<typeof fileSinkConfigSchema>;

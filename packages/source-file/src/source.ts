@@ -1,0 +1,287 @@
+/**
+ * The file source: the files `path` matches, in sorted order, decoded as they stream in, cut into
+ * pages of `batch_size` records, each page a checkpoint. A page ends on a record boundary, so its
+ * bookmark holds exact byte offsets; a resumed run seeks there (gzip files are decompressed again
+ * and the bytes before the offset skipped). Files that were read to the end are skipped while they
+ * stay the same; appended bytes are read on the next run; a file that shrank or was rewritten is
+ * read again from the start, with a warning.
+ */
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import {
+  ConfigError,
+  type CursorFilter,
+  createCursorFilter,
+  createRunningMax,
+  type DiscoveredStream,
+  type FaucetRecord,
+  type JsonObject,
+  type JsonValue,
+  type Logger,
+  type Page,
+  type RunningMax,
+  resolveStartBookmark,
+  type Source,
+  type SourceContext,
+  silentLogger,
+} from '@faucet/core';
+import {
+  type CsvDecodeOptions,
+  decodeRecords,
+  decompressed,
+  formatFromPath,
+  type RecordFormat,
+  readCsvHeader,
+  resolveCompression,
+} from '@faucet/formats';
+import { type FileBookmark, type FileProgress, parseBookmark, planFile } from './bookmark.js';
+import type { FileSourceConfig } from './config.js';
+import { fingerprint, type MatchedFile, matchFiles, noFilesError, statFile } from './files.js';
+import { inferSchema } from './schema.js';
+
+export interface FileSourceOptions {
+  logger?: Logger;
+  /** Bytes per read from disk (default 64 KiB, the fs stream default; it bounds memory per file). */
+  readChunkBytes?: number;
+}
+
+export interface FileSourceProgress {
+  /** Records decoded so far by this instance (before any cursor filter). */
+  records: number;
+  /** Files opened so far. */
+  files: number;
+}
+
+export interface FileSource extends Source {
+  /** What this instance has read so far; a diagnostic (tests use it to prove streaming). */
+  readonly progress: Readonly<FileSourceProgress>;
+}
+
+const DISCOVER_SAMPLE = 100;
+
+function formatOf(config: FileSourceConfig, path: string): RecordFormat {
+  const format = config.format ?? formatFromPath(path);
+  if (format === undefined) {
+    throw new ConfigError([
+      {
+        path: 'format',
+        message:
+          `cannot tell the format of ${JSON.stringify(path)} from its extension ` +
+          '(.csv, .jsonl, .ndjson, .json, each optionally .gz); set format: csv | jsonl | json',
+      },
+    ]);
+  }
+  return format;
+}
+
+/** Drop the first `count` bytes of a stream (resuming a gzip file: offsets count decompressed bytes). */
+async function* skipBytes(input: Readable, count: number): AsyncGenerator<Buffer, void, undefined> {
+  let left = count;
+  for await (const chunk of input as AsyncIterable<Buffer>) {
+    if (left >= chunk.length) {
+      left -= chunk.length;
+      continue;
+    }
+    yield left > 0 ? chunk.subarray(left) : chunk;
+    left = 0;
+  }
+}
+
+export function createFileSource(config: FileSourceConfig, options: FileSourceOptions = {}): FileSource {
+  const highWaterMark = options.readChunkBytes ?? 64 * 1024;
+  const progress: FileSourceProgress = { records: 0, files: 0 };
+  const method = config.replication_method;
+  const csvOptions: CsvDecodeOptions = {
+    delimiter: config.delimiter,
+    quote: config.quote,
+    hasHeader: config.has_headers,
+    typed: config.typed,
+    flexible: config.flexible,
+    encoding: config.encoding,
+  };
+
+  /** The decompressed bytes of `file` from `from` (decoded offset) up to `size` bytes of the file. */
+  const openBytes = (file: MatchedFile, from: number, size: number): AsyncIterable<Buffer> => {
+    const gzip = resolveCompression(file.path, config.compression) === 'gzip';
+    if (size === 0) return (async function* () {})();
+    const raw = createReadStream(file.absolute, {
+      start: gzip ? 0 : from,
+      end: size - 1,
+      highWaterMark,
+    });
+    progress.files++;
+    if (!gzip) return raw;
+    const plain = decompressed(raw, 'gzip');
+    return from > 0 ? skipBytes(plain, from) : plain;
+  };
+
+  /** CSV resumed mid-file: the columns come from the file's first row. */
+  const csvColumns = async (file: MatchedFile, size: number): Promise<string[] | undefined> => {
+    const header = await readCsvHeader(openBytes(file, 0, size), { ...csvOptions, name: file.path });
+    if (header === undefined) return undefined;
+    return config.has_headers ? header.columns : header.columns.map((_, i) => `column_${i + 1}`);
+  };
+
+  async function* readFile(
+    file: MatchedFile,
+    format: RecordFormat,
+    from: number,
+    line: number,
+    size: number,
+    nextBatchSize: () => number,
+  ) {
+    const columns = format === 'csv' && from > 0 ? await csvColumns(file, size) : undefined;
+    yield* decodeRecords(format, openBytes(file, from, size), {
+      ...csvOptions,
+      nextBatchSize,
+      name: file.path,
+      startOffset: from,
+      startLine: line,
+      ...(columns ? { columns } : {}),
+    });
+  }
+
+  async function* read(ctx: SourceContext): AsyncGenerator<Page, void, undefined> {
+    const logger = ctx.logger ?? options.logger ?? silentLogger;
+    const pageSize = config.batch_size ?? ctx.batchSize;
+    const stored = parseBookmark(ctx.bookmark);
+    const files = await matchFiles(config.path);
+    if (files.length === 0 && !config.allow_empty) throw noFilesError(config.path);
+    for (const file of files) formatOf(config, file.path);
+
+    // Incremental: the filter keeps what the run that started from `cursor` would keep; the running
+    // max is saved as pending until the last page, because files need not be in cursor order.
+    let keep: CursorFilter | undefined;
+    let max: RunningMax | undefined;
+    let start: JsonValue | undefined;
+    if (method.type === 'Incremental') {
+      start = resolveStartBookmark(stored.cursor, method.start_value);
+      keep = createCursorFilter({ cursorField: method.cursor_field, after: start, logger });
+      max = createRunningMax({
+        cursorField: method.cursor_field,
+        initial: stored.pending_max ?? start,
+        logger,
+      });
+    }
+
+    // Progress of every matched file; files that no longer match are dropped from the bookmark.
+    const state: Record<string, FileProgress> = {};
+    for (const file of files) {
+      const previous = stored.files[file.path];
+      if (previous) state[file.path] = previous;
+    }
+    const bookmark = (final: boolean): JsonValue => {
+      const value: FileBookmark = { files: { ...state } };
+      if (method.type === 'Incremental') {
+        const seen = max?.value;
+        if (final) {
+          if (seen !== undefined) value.cursor = seen;
+          else if (start !== undefined) value.cursor = start;
+        } else {
+          if (start !== undefined) value.cursor = start;
+          if (seen !== undefined) value.pending_max = seen;
+        }
+      }
+      return value as unknown as JsonValue;
+    };
+
+    let page: FaucetRecord[] = [];
+    for (const file of files) {
+      const format = formatOf(config, file.path);
+      const now = await statFile(file);
+      const plan = await planFile(state[file.path], now, (size) => fingerprint(file, size));
+      if (plan.action === 'skip') continue;
+      let from = 0;
+      let line = 0;
+      if (plan.action === 'reread') {
+        logger.warn('file changed since it was read; reading it again from the start', {
+          file: file.path,
+          reason: plan.reason,
+        });
+      } else {
+        from = plan.from;
+        line = plan.line;
+      }
+      const size = now.size;
+      const fp = await fingerprint(file, size);
+      const entry = (offset: number, lines: number, done: boolean): FileProgress => ({
+        offset,
+        size,
+        mtime_ms: now.mtimeMs,
+        ...(now.ino > 0 ? { ino: now.ino } : {}),
+        line: lines,
+        fp,
+        done,
+      });
+      state[file.path] = entry(from, line, false);
+      // Each batch asks for what still fits in the page, so pages end exactly at a batch end.
+      const room = () => pageSize - page.length;
+      for await (const batch of readFile(file, format, from, line, size, room)) {
+        progress.records += batch.records.length;
+        let records = batch.records;
+        if (keep && max) {
+          const kept: FaucetRecord[] = [];
+          for (const record of records) {
+            if (!keep(record)) continue;
+            max.observe(record);
+            kept.push(record);
+          }
+          records = kept;
+        }
+        if (page.length > 0 && page.length + records.length > pageSize) {
+          yield { records: page, bookmark: bookmark(false) };
+          page = [];
+        }
+        state[file.path] = entry(batch.offset, batch.line, false);
+        if (page.length === 0) page = records;
+        else for (const record of records) page.push(record);
+        if (page.length >= pageSize) {
+          yield { records: page, bookmark: bookmark(false) };
+          page = [];
+        }
+        if (ctx.signal.aborted) return;
+      }
+      const last = state[file.path] as FileProgress;
+      state[file.path] = { ...last, done: true };
+    }
+    // The last page carries the final state: files marked done, vanished files dropped, the cursor.
+    yield { records: page, bookmark: bookmark(true) };
+  }
+
+  async function check(): Promise<void> {
+    const files = await matchFiles(config.path);
+    if (files.length === 0) {
+      if (config.allow_empty) return;
+      throw noFilesError(config.path);
+    }
+    for (const file of files) formatOf(config, file.path);
+    await fingerprint(files[0] as MatchedFile, 0);
+  }
+
+  async function discover(): Promise<DiscoveredStream[]> {
+    const files = await matchFiles(config.path);
+    const sample: FaucetRecord[] = [];
+    for (const file of files) {
+      if (sample.length >= DISCOVER_SAMPLE) break;
+      const now = await statFile(file);
+      const left = () => DISCOVER_SAMPLE - sample.length;
+      const batches = readFile(file, formatOf(config, file.path), 0, 0, now.size, left);
+      for await (const batch of batches) {
+        sample.push(...batch.records.slice(0, DISCOVER_SAMPLE - sample.length));
+        if (sample.length >= DISCOVER_SAMPLE) break;
+      }
+    }
+    const stream: DiscoveredStream = { name: config.path, schema: inferSchema(sample) as JsonObject };
+    if (method.type === 'Incremental') stream.cursorFields = [method.cursor_field];
+    return [stream];
+  }
+
+  return {
+    read,
+    check,
+    discover,
+    get progress() {
+      return progress;
+    },
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * `faucet run [config]`: load the pipeline file, run every row (and DAG child) to its end, and say
+ * how it went. SIGINT/SIGTERM cancel cooperatively: each running invocation finishes its page and
+ * stores its checkpoint, then the command exits 130/143 saying it was cancelled. A second signal
+ * exits at once (the state is still consistent: it only ever holds confirmed pages).
+ */
+import type { LogLevel } from '@faucet/core';
+import { loadPipeline } from '../config/load.js';
+import { executePipeline } from '../executor.js';
+import { type CliIo, ExitCode, writeLine } from '../io.js';
+import { createCliLogger, createDisplay } from '../progress.js';
+import { type SummaryContext, summaryJson, summaryText } from '../summary.js';
+import { enterConfigDir, loadOrReport } from './common.js';
+
+export interface RunCommandOptions {
+  dryRun?: boolean;
+  limit?: number;
+  output?: 'text' | 'json';
+  quiet?: boolean;
+  logLevel?: LogLevel;
+}
+
+export async function runCommand(
+  config: string | undefined,
+  options: RunCommandOptions,
+  io: CliIo,
+): Promise<number> {
+  const pipeline = await loadOrReport(
+    () => loadPipeline(config, { env: io.env, cwd: io.cwd }),
+    options.output,
+    io,
+  );
+  enterConfigDir(pipeline);
+
+  const controller = new AbortController();
+  let exitOnCancel: number = ExitCode.interrupted;
+  const display = createDisplay({
+    stream: io.stderr,
+    tty: io.stderr.isTTY === true && !options.quiet,
+    rows: pipeline.order,
+  });
+  const observer = options.quiet ? undefined : display;
+  const logger = createCliLogger(display, options.logLevel ?? (options.quiet ? 'warn' : 'info'));
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    exitOnCancel = signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
+    if (signals === 1) {
+      display.log(
+        `${signal}: cancelling — finishing the current page of each running invocation and storing its checkpoint ` +
+          '(send it again to stop at once)',
+      );
+      controller.abort();
+    } else {
+      display.log(`${signal} again: stopping now`);
+      process.exit(exitOnCancel);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const mode = options.dryRun ? 'dry-run' : 'run';
+  try {
+    const report = await executePipeline(pipeline, {
+      mode,
+      ...(options.limit === undefined ? {} : { limit: options.limit }),
+      signal: controller.signal,
+      logger,
+      ...(observer ? { observer } : {}),
+    });
+    display.finish();
+    const ctx: SummaryContext = {
+      pipeline: pipeline.name,
+      file: pipeline.displayFile,
+      mode,
+      redactor: pipeline.redactor,
+      listInvocations: io.stderr.isTTY === true && !options.quiet,
+      ...(options.limit === undefined ? {} : { limit: options.limit }),
+    };
+    if (options.output === 'json') writeLine(io.stdout, JSON.stringify(summaryJson(report, ctx)));
+    if (options.output !== 'json' || !options.quiet) {
+      for (const line of summaryText(report, ctx)) writeLine(io.stderr, line);
+    }
+    if (report.status === 'failed') return ExitCode.failed;
+    if (report.status === 'cancelled') return exitOnCancel;
+    return ExitCode.ok;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    display.finish();
+  }
+}

@@ -1,0 +1,102 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: pipeline files use ${env:…} interpolation
+/**
+ * Acceptance: a broken pipeline file stops `faucet run` before anything is read, exits 2, and says
+ * what is wrong and where: file:line:column and the config path.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, cleanupTempDirs, runCli, tempDir, write, writeCsv } from './helpers.js';
+
+beforeAll(assertBuilt);
+afterAll(cleanupTempDirs);
+
+const good = `version: 1
+name: errs
+pipeline:
+  source:
+    type: file
+    config:
+      path: ./data/in.csv
+      format: csv
+  sink:
+    type: file
+    config:
+      path: ./out/out.jsonl
+      format: jsonl
+  state: { type: file, config: { path: ./state } }
+`;
+
+async function runWith(yaml: string, env: NodeJS.ProcessEnv = {}) {
+  const dir = tempDir();
+  writeCsv(join(dir, 'data', 'in.csv'), 1, 10);
+  write(join(dir, 'pipeline.yaml'), yaml);
+  const result = await runCli(['run', 'pipeline.yaml'], { cwd: dir, env });
+  expect(existsSync(join(dir, 'out')), 'nothing may be written').toBe(false);
+  expect(existsSync(join(dir, 'state')), 'no state may be stored').toBe(false);
+  return result;
+}
+
+describe('faucet run with a broken pipeline file', () => {
+  it('the good file runs', async () => {
+    const dir = tempDir();
+    writeCsv(join(dir, 'data', 'in.csv'), 1, 10);
+    write(join(dir, 'pipeline.yaml'), good);
+    const result = await runCli(['run', 'pipeline.yaml'], { cwd: dir });
+    expect(result.code, result.stderr).toBe(0);
+  });
+
+  it('malformed YAML: the line and column of the syntax error', async () => {
+    const result = await runWith(good.replace('      format: csv', '      format: [csv'));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/pipeline\.yaml:\d+:\d+ YAML syntax error: /);
+    expect(result.stderr).toContain('invalid pipeline file pipeline.yaml');
+  });
+
+  it('unknown connector type: the line, the path, every place looked in, and a suggestion', async () => {
+    const result = await runWith(
+      good.replace(
+        '    type: file\n    config:\n      path: ./out',
+        '    type: fiel\n    config:\n      path: ./out',
+      ),
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('pipeline.yaml:10:5 pipeline.sink.type: sink "fiel" is not installed');
+    expect(result.stderr).toContain('@faucet/sink-fiel, faucet-sink-fiel');
+    expect(result.stderr).toContain('config directory');
+    expect(result.stderr).toContain('faucet CLI:');
+    expect(result.stderr).toContain('did you mean "file"?');
+  });
+
+  it('a wrong field: unknown key and wrong value, each with its line and path', async () => {
+    const result = await runWith(
+      good
+        .replace('      format: csv', '      format: xlsx\n      delimitter: ";"')
+        .replace('  state:', '  batch_size: lots\n  state:'),
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('(3 problems)');
+    expect(result.stderr).toContain('pipeline.yaml:8:7 pipeline.source.config.format: Invalid option');
+    expect(result.stderr).toContain(
+      'pipeline.yaml:9:7 pipeline.source.config.delimitter: unknown key; did you mean "delimiter"?',
+    );
+    expect(result.stderr).toContain('pipeline.yaml:15:3 pipeline.batch_size: Invalid input: expected number');
+  });
+
+  it('a missing environment variable: its name, the file:line and the path', async () => {
+    const result = await runWith(
+      good.replace('path: ./out/out.jsonl', 'path: ${env:FAUCET_TEST_OUT_DIR}/out.jsonl'),
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      'pipeline.yaml:12:7 pipeline.sink.config.path: environment variable FAUCET_TEST_OUT_DIR is not set',
+    );
+  });
+
+  it('no pipeline file: a usage error naming the files looked for', async () => {
+    const dir = tempDir();
+    const result = await runCli(['run'], { cwd: dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('no faucet.yaml or faucet.yml');
+  });
+});

@@ -1,0 +1,32 @@
+/**
+ * @faucet/source-postgres: read a PostgreSQL table or query through a server-side cursor, full-table
+ * or incrementally by keyset. The default export is the plugin descriptor the CLI loads
+ * (`type: postgres`); the named exports serve programmatic use.
+ */
+import { defineSource } from '@faucet/core';
+import { type PostgresSourceConfig, postgresSourceConfigSchema } from './config.js';
+import { createPostgresSource } from './source.js';
+
+export type {
+  PostgresClient,
+  PostgresPool,
+  PostgresPoolClient,
+  PostgresQuery,
+  PostgresQueryResult,
+} from './client.js';
+export {
+  type PostgresSourceConfig,
+  type PostgresSourceConfigInput,
+  postgresSourceConfigSchema,
+} from './config.js';
+export { createPostgresSource, type PostgresSourceOptions } from './source.js';
+
+export default defineSource<PostgresSourceConfig>({
+  id: 'postgres',
+  version: '0.1.0',
+  description: 'Reads a PostgreSQL table or query through a server-side cursor, full-table or incrementally',
+  configSchema: postgresSourceConfigSchema,
+  create(config, env) {
+    return createPostgresSource(config, { logger: env.logger, redactor: env.redactor });
+  },
+});

@@ -1,0 +1,61 @@
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { ErrorCodes, StateLockedError } from '@faucet/core';
+import { createPostgresStateStore } from '@faucet/state-postgres';
+import { afterAll, expect, it } from 'vitest';
+import { killHard, spawnLockHolder } from './child-process.js';
+import { describeWithPostgres, testPool } from './pg-env.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describeWithPostgres('state-postgres lock held by another process', (url) => {
+  const table = `process_lock_${randomBytes(4).toString('hex')}`;
+  const store = createPostgresStateStore({ connection_url: url, table });
+  const key = 'orders::row-0';
+  let child: ChildProcess | undefined;
+
+  afterAll(async () => {
+    if (child) await killHard(child);
+    await store.close();
+    const pool = testPool(url);
+    await pool.query(`drop table if exists ${table}`);
+    await pool.end();
+  });
+
+  it('fails fast naming the holder, and frees the lock as soon as the holder is killed -9', async () => {
+    child = await spawnLockHolder([url, table, key, '1000']);
+
+    const started = performance.now();
+    const refused = await store.lock(key, 10_000).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(refused).toBeInstanceOf(StateLockedError);
+    const locked = refused as StateLockedError;
+    expect(locked.code).toBe(ErrorCodes.STATE_LOCKED);
+    expect(locked.key).toBe(key);
+    expect(locked.message).toContain(`"${key}"`);
+    expect(locked.holder).toMatch(
+      new RegExp(
+        `^pid ${child.pid} on \\S+ \\(PostgreSQL backend \\d+, client 127\\.0\\.0\\.1, connected since`,
+      ),
+    );
+
+    // A session lock has no TTL: long past the holder's 1 s, it is still held.
+    await sleep(2_000);
+    await expect(store.lock(key, 10_000)).rejects.toMatchObject({ code: ErrorCodes.STATE_LOCKED });
+
+    await killHard(child);
+    const killedAt = performance.now();
+    // The kernel closes the dead process's socket; the server ends the session and drops its locks.
+    let release: (() => Promise<void>) | undefined;
+    while (!release && performance.now() - killedAt < 5_000) {
+      release = await store.lock(key, 10_000).catch(() => undefined);
+      if (!release) await sleep(50);
+    }
+    expect(release, 'the lock of the killed process was not released').toBeDefined();
+    expect(performance.now() - killedAt).toBeLessThan(5_000);
+    await release?.();
+  });
+});

@@ -1,0 +1,29 @@
+/**
+ * @faucet/state-redis: a faucet state store on Redis. The default export is the plugin descriptor the
+ * CLI loads (`state: { type: redis, config: … }`); the named exports serve programmatic use.
+ */
+import { defineStateStore } from '@faucet/core';
+import { type RedisStateStoreConfig, redisStateStoreConfigSchema } from './config.js';
+import { createRedisStateStore } from './store.js';
+
+export {
+  type RedisStateStoreConfig,
+  type RedisStateStoreConfigInput,
+  redisStateStoreConfigSchema,
+} from './config.js';
+export {
+  createRedisStateStore,
+  escapeGlob,
+  type RedisStateStore,
+  type RedisStateStoreOptions,
+} from './store.js';
+
+export default defineStateStore<RedisStateStoreConfig>({
+  id: 'redis',
+  version: '0.1.0',
+  description: 'Keeps state in Redis under {namespace}:{key}, with a token lock per state key',
+  configSchema: redisStateStoreConfigSchema,
+  create(config, env) {
+    return createRedisStateStore({ ...config, logger: env.logger });
+  },
+});

@@ -1,0 +1,257 @@
+/**
+ * The `redis` state store: each state key's value is JSON text under `{namespace}:{key}` (SET / GET /
+ * DEL), keys are listed with SCAN (never KEYS, which blocks the server), and `lock` is a token lock
+ * (see lock.ts). The client is either injected (the caller owns it) or made from `connection_url`.
+ */
+import { hostname } from 'node:os';
+import process from 'node:process';
+import {
+  assertStateKey,
+  ConfigError,
+  errorMessage,
+  formatIssuePath,
+  type JsonValue,
+  type Logger,
+  type ReleaseLock,
+  StateError,
+  type StateStore,
+  silentLogger,
+  stateKeyProblem,
+} from '@faucet/core';
+import { Redis } from 'ioredis';
+import type { z } from 'zod';
+import {
+  type RedisStateStoreConfigInput,
+  redisStateStoreClientOptionsSchema,
+  redisStateStoreConfigSchema,
+} from './config.js';
+import { CONNECTOR, type RedisTarget, targetOfClient, targetOfUrl, wrapRedisError } from './errors.js';
+import { acquireRedisLock } from './lock.js';
+
+export type RedisStateStoreOptions = Omit<RedisStateStoreConfigInput, 'connection_url'> & {
+  /** Where to connect; leave out when `client` is given. */
+  connection_url?: string;
+  /** A client you own: the store uses it as is and never closes it. */
+  client?: Redis;
+  /** Where lock warnings go (a lock lost while held). */
+  logger?: Logger;
+};
+
+/** A redis state store: always has `lock` and `close`. */
+export type RedisStateStore = StateStore & Required<Pick<StateStore, 'lock' | 'close'>>;
+
+/** Keys per SCAN call: large enough to list thousands of keys in a few round trips. */
+const SCAN_COUNT = 1_000;
+/** ioredis gives up on a command after this many failed reconnects, so an outage surfaces as an error. */
+const MAX_RETRIES_PER_REQUEST = 2;
+
+/** Escape Redis glob characters, so a prefix is matched literally by SCAN MATCH. */
+export function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
+}
+
+function configError(issues: readonly z.core.$ZodIssue[]): ConfigError {
+  return new ConfigError(
+    issues.map((issue) => ({ path: formatIssuePath(issue.path), message: issue.message })),
+    { context: 'invalid config for state "redis"' },
+  );
+}
+
+function assertLockTtl(ttlMs: number): void {
+  if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) {
+    throw new ConfigError(`a state lock TTL must be a positive number of milliseconds, got ${String(ttlMs)}`);
+  }
+}
+
+function encodeValue(key: string, value: JsonValue): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (error) {
+    throw new StateError(
+      `the value for state key "${key}" cannot be stored as JSON: ${errorMessage(error)}`,
+      {
+        cause: error,
+        connector: CONNECTOR,
+      },
+    );
+  }
+  if (text === undefined) {
+    throw new StateError(`the value for state key "${key}" cannot be stored as JSON: got ${typeof value}`, {
+      connector: CONNECTOR,
+    });
+  }
+  return text;
+}
+
+/** `faucet:<pid>@<host>`: shown by CLIENT LIST, so an operator can tell which process a connection is. */
+function connectionName(): string {
+  return `faucet:${process.pid}@${hostname()}`.replace(/[^\x21-\x7e]/g, '_');
+}
+
+export function createRedisStateStore(options: RedisStateStoreOptions): RedisStateStore {
+  const { client: injected, connection_url, logger: givenLogger, ...settings } = options;
+  const logger = givenLogger ?? silentLogger;
+  if (injected !== undefined && connection_url !== undefined) {
+    throw new ConfigError('give either client or connection_url, not both', {
+      context: 'invalid config for state "redis"',
+    });
+  }
+  let client: Redis;
+  let target: RedisTarget;
+  let config: z.infer<typeof redisStateStoreClientOptionsSchema>;
+  /** The last connection error of a client we made: "max retries reached" alone would not say why. */
+  let lastConnectionError: unknown;
+  if (injected === undefined) {
+    const parsed = redisStateStoreConfigSchema.safeParse({ ...settings, connection_url });
+    if (!parsed.success) throw configError(parsed.error.issues);
+    const { connection_url: url, ...rest } = parsed.data;
+    config = rest;
+    target = targetOfUrl(url);
+    let everReady = false;
+    client = new Redis(url, {
+      // Connect on first use, so building a store (to validate a pipeline) opens nothing.
+      lazyConnect: true,
+      connectTimeout: config.connect_timeout_ms,
+      maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST,
+      // Once connected, keep reconnecting while the store lives (a long run outlasts a Redis restart),
+      // backing off to 2 s. A server never reached is most likely a wrong URL: fail the call at once
+      // (the next call tries again) instead of making every call sit through the backoff.
+      retryStrategy: (times) => (everReady ? Math.min(times * 200, 2_000) : null),
+      connectionName: connectionName(),
+    });
+    // Without a listener ioredis prints every failed reconnect; the reason is reported with the
+    // operation that fails instead.
+    client.on('error', (error: unknown) => {
+      lastConnectionError = error;
+    });
+    client.on('ready', () => {
+      everReady = true;
+      lastConnectionError = undefined;
+    });
+  } else {
+    const parsed = redisStateStoreClientOptionsSchema.safeParse(settings);
+    if (!parsed.success) throw configError(parsed.error.issues);
+    config = parsed.data;
+    client = injected;
+    target = targetOfClient(injected.options);
+  }
+  const namespace = config.namespace;
+  const valueKey = (key: string) => `${namespace}:${key}`;
+  // `#` cannot occur in a state key, so no state key's value ever lands on a lock.
+  const lockKey = (key: string) => `${namespace}:lock#${key}`;
+
+  let closed = false;
+  const heldLocks = new Set<ReleaseLock>();
+
+  const call = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
+    if (closed) {
+      throw new StateError(`redis state store: ${what} failed: the store is closed`, {
+        connector: CONNECTOR,
+      });
+    }
+    // A client of ours that gave up connecting stays ended until asked to connect again.
+    if (injected === undefined && client.status === 'end') {
+      client.connect().catch(() => undefined);
+    }
+    try {
+      return await run();
+    } catch (error) {
+      throw wrapRedisError(error, what, target, lastConnectionError);
+    }
+  };
+
+  return {
+    durable: true,
+
+    async get(key) {
+      assertStateKey(key);
+      const text = await call(`get of "${key}"`, () => client.get(valueKey(key)));
+      if (text === null) return undefined;
+      try {
+        return JSON.parse(text) as JsonValue;
+      } catch (error) {
+        // Never read as "no bookmark": that would silently restart the pipeline from the beginning.
+        throw new StateError(
+          `redis state store: the value of state key "${key}" (Redis key "${valueKey(key)}" on ` +
+            `${target.server}) is not valid JSON (${errorMessage(error)}); it was written by another ` +
+            'tool: fix it, or delete it to start this key over',
+          { cause: error, connector: CONNECTOR },
+        );
+      }
+    },
+
+    async put(key, value) {
+      assertStateKey(key);
+      const text = encodeValue(key, value);
+      // One SET replaces the value atomically; commands on one connection apply in call order.
+      await call(`put of "${key}"`, () => client.set(valueKey(key), text));
+    },
+
+    async delete(key) {
+      assertStateKey(key);
+      await call(`delete of "${key}"`, () => client.del(valueKey(key)));
+    },
+
+    async list(prefix = '') {
+      const what = prefix ? `list (prefix "${prefix}")` : 'list';
+      const pattern = `${escapeGlob(valueKey(prefix))}*`;
+      const found = new Set<string>();
+      let cursor = '0';
+      do {
+        const [next, batch] = await call(what, () =>
+          client.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT),
+        );
+        cursor = next;
+        // SCAN may return a key more than once; the Set folds repeats.
+        for (const redisKey of batch) {
+          const key = redisKey.slice(namespace.length + 1);
+          // Locks (`lock#…`) and keys other tools wrote under the namespace are not state keys.
+          if (key.startsWith(prefix) && stateKeyProblem(key) === undefined) found.add(key);
+        }
+      } while (cursor !== '0');
+      return [...found].sort();
+    },
+
+    async lock(key, ttlMs) {
+      assertStateKey(key);
+      assertLockTtl(ttlMs);
+      const refreshMs = config.lock_refresh_ms ?? Math.max(1, Math.floor(ttlMs / 3));
+      if (refreshMs >= ttlMs) {
+        throw new ConfigError(
+          `lock_refresh_ms (${refreshMs}) must be shorter than the lock TTL (${ttlMs} ms), or the lock ` +
+            'expires before it is refreshed',
+          { context: 'invalid config for state "redis"' },
+        );
+      }
+      const release = await acquireRedisLock({
+        client,
+        key,
+        lockKey: lockKey(key),
+        ttlMs,
+        refreshMs,
+        logger,
+        call,
+      });
+      const tracked: ReleaseLock = async () => {
+        await release();
+        heldLocks.delete(tracked);
+      };
+      heldLocks.add(tracked);
+      return tracked;
+    },
+
+    /** Releases locks still held, then closes the client this store made (never an injected one). */
+    async close() {
+      if (closed) return;
+      await Promise.allSettled([...heldLocks].map((release) => release()));
+      closed = true;
+      if (injected !== undefined) return;
+      if (client.status === 'ready') {
+        await client.quit().catch(() => client.disconnect());
+      } else {
+        client.disconnect();
+      }
+    },
+  };
+}

@@ -41,6 +41,8 @@ describe('bounded memory', () => {
     };
     let written = 0;
     const result = await runPipeline({
+      // A cancellation signal, as the CLI always passes: waiting on it must not retain pages.
+      signal: new AbortController().signal,
       source,
       sink: {
         async write(records) {

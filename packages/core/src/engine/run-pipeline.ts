@@ -430,7 +430,6 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   let pending: Promise<IteratorResult<Page>> | undefined;
   let status: RunStatus = 'ok';
   let failure: FaucetError | undefined;
-  let releaseAbortWait: (() => void) | undefined;
 
   const cancelled = (): boolean => cancelSignal?.aborted === true;
 
@@ -544,12 +543,27 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
     }
 
     const readAhead = options.readAhead !== false;
-    const abortWait = new Promise<'aborted'>((resolve) => {
-      if (!cancelSignal) return;
-      const onAbort = () => resolve('aborted');
-      cancelSignal.addEventListener('abort', onAbort, { once: true });
-      releaseAbortWait = () => cancelSignal.removeEventListener('abort', onAbort);
-    });
+    // Wait for the next page, or for cancellation while the source is slow to produce one. The abort
+    // listener is per wait and removed as soon as the page arrives: racing every page against one
+    // long-lived promise would pile up reactions on it and keep every page's records reachable.
+    const nextOrAbort = (page: Promise<IteratorResult<Page>>): Promise<IteratorResult<Page> | 'aborted'> => {
+      if (!cancelSignal) return page;
+      if (cancelSignal.aborted) return Promise.resolve('aborted');
+      return new Promise((resolve, reject) => {
+        const onAbort = () => resolve('aborted');
+        cancelSignal.addEventListener('abort', onAbort, { once: true });
+        page.then(
+          (value) => {
+            cancelSignal.removeEventListener('abort', onAbort);
+            resolve(value);
+          },
+          (error: unknown) => {
+            cancelSignal.removeEventListener('abort', onAbort);
+            reject(error);
+          },
+        );
+      });
+    };
     const next = (): Promise<IteratorResult<Page>> => {
       const p = (iterator as AsyncIterator<Page>).next();
       // The read-ahead may reject while the previous page is still being written; it is awaited later.
@@ -563,7 +577,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
       const waitStart = performance.now();
       let step: IteratorResult<Page> | 'aborted';
       try {
-        step = cancelSignal ? await Promise.race([pending, abortWait]) : await pending;
+        step = await nextOrAbort(pending);
       } catch (error) {
         telemetry.sourceError();
         if (cancelled()) throw new CancelledError();
@@ -633,7 +647,6 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
       logger.error('run failed', { code: failure.code, error: failure.message });
     }
   } finally {
-    releaseAbortWait?.();
     await stopSource(iterator, pending, options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS, logger);
     teardown.abort();
     if (release) {

@@ -11,6 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { COUNTRIES, EPOCH, FIRST_NAMES, prng, TIERS } from './generate.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -23,40 +24,6 @@ const { values } = parseArgs({
 });
 const records = Number(values.records);
 const batch = Number(values.batch);
-
-const FIRST_NAMES = [
-  'Ada',
-  'Alan',
-  'Grace',
-  'Linus',
-  'Barbara',
-  'Ken',
-  'Dennis',
-  'Margaret',
-  'Edsger',
-  'Donald',
-  'Frances',
-  'John',
-  'Radia',
-  'Tim',
-  'Vint',
-  'Anita',
-];
-const COUNTRIES = ['US', 'DE', 'FR', 'NL', 'JP', 'BR', 'IN', 'GB', 'CA', 'AU'];
-const TIERS = ['free', 'pro', 'enterprise'];
-const EPOCH = Date.UTC(2020, 0, 1);
-
-/** mulberry32: a tiny seeded PRNG so every run generates the same data. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function child() {
   const { runPipeline } = await import('@faucet/core');

@@ -22,7 +22,7 @@ import { finished } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const FIRST_NAMES = [
+export const FIRST_NAMES = [
   'Ada',
   'Alan',
   'Grace',
@@ -40,15 +40,15 @@ const FIRST_NAMES = [
   'Vint',
   'Anita',
 ];
-const COUNTRIES = ['US', 'DE', 'FR', 'NL', 'JP', 'BR', 'IN', 'GB', 'CA', 'AU'];
-const TIERS = ['free', 'pro', 'enterprise'];
+export const COUNTRIES = ['US', 'DE', 'FR', 'NL', 'JP', 'BR', 'IN', 'GB', 'CA', 'AU'];
+export const TIERS = ['free', 'pro', 'enterprise'];
 const TAGS = ['alpha', 'beta', 'gamma', 'delta', 'epsilon'];
-const EPOCH = Date.UTC(2020, 0, 1);
+export const EPOCH = Date.UTC(2020, 0, 1);
 
 export const csvHeader = 'id,first_name,country,amount,created_at,active,attributes\n';
 
-/** mulberry32: a tiny seeded PRNG (the same as bench/engine.mjs). */
-function prng(seed) {
+/** mulberry32: a tiny seeded PRNG (bench/engine.mjs uses it too). */
+export function prng(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

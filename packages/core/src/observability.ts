@@ -151,7 +151,7 @@ export class RunTelemetry {
   private warned = false;
 
   constructor(
-    private readonly labels: TelemetryLabels,
+    labels: TelemetryLabels,
     runId: string,
     private readonly logger: Logger,
   ) {
@@ -278,10 +278,6 @@ export class RunTelemetry {
         span.end();
       });
     }
-  }
-
-  get sourceLabel(): string {
-    return this.labels.source;
   }
 }
 

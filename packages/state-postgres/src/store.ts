@@ -4,6 +4,7 @@
  * replaced by an upsert; `lock` is a session-level advisory lock (see lock.ts). The pool is either
  * injected (the caller owns it) or made from `connection_url`.
  */
+import { CONNECTOR, isSqlState, quoteQualified } from '@faucet/common-postgres';
 import {
   assertStateKey,
   ConfigError,
@@ -16,14 +17,14 @@ import {
   type StateStore,
   silentLogger,
 } from '@faucet/core';
-import { escapeIdentifier, Pool } from 'pg';
+import { Pool } from 'pg';
 import type { z } from 'zod';
 import {
   type PostgresStateStoreConfigInput,
   postgresStateStoreConfigSchema,
   postgresStateStorePoolOptionsSchema,
 } from './config.js';
-import { CONNECTOR, type PostgresTarget, targetOfPool, targetOfUrl, wrapPostgresError } from './errors.js';
+import { type PostgresTarget, targetOfPool, targetOfUrl, wrapPostgresError } from './errors.js';
 import { acquirePostgresLock, applicationName } from './lock.js';
 
 export type PostgresStateStoreOptions = Omit<
@@ -45,8 +46,12 @@ export type PostgresStateStoreOptions = Omit<
 export type PostgresStateStore = StateStore & Required<Pick<StateStore, 'lock' | 'close'>>;
 
 const CONTEXT = 'invalid config for state "postgres"';
-/** SQLSTATEs of a `create table if not exists` that lost a race with another process doing the same. */
-const CREATED_CONCURRENTLY = new Set(['23505', '42P07']);
+/**
+ * SQLSTATEs of a `create table if not exists` that lost a race with another process doing the same:
+ * unique_violation on the catalog, duplicate_table, and duplicate_object (the table's row type or
+ * its primary key index created by the winner between our check and our create).
+ */
+const CREATED_CONCURRENTLY = new Set(['23505', '42P07', '42710']);
 
 function configError(issues: readonly z.core.$ZodIssue[]): ConfigError {
   return new ConfigError(
@@ -87,19 +92,12 @@ export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, '\\$&');
 }
 
-function quoteTable(table: string): string {
-  return table
-    .split('.')
-    .map((part) => escapeIdentifier(part))
-    .join('.');
-}
-
 function sqlState(error: unknown): string | undefined {
   let current: unknown = error;
   // Our wrapper keeps the pg error as its cause.
   while (current instanceof Error) {
     const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+    if (isSqlState(code)) return code;
     current = current.cause;
   }
   return undefined;
@@ -146,7 +144,8 @@ export function createPostgresStateStore(options: PostgresStateStoreOptions): Po
     pool = injected;
     target = targetOfPool(injected.options);
   }
-  const quoted = quoteTable(table);
+  // The config allows only letters, digits and `_` in a name: every dot separates schema and table.
+  const quoted = quoteQualified(table.split('.'));
   const sql = {
     create:
       `create table if not exists ${quoted} (key text primary key, value jsonb not null, ` +

@@ -1,16 +1,5 @@
-import { secret } from '@faucet/core';
+import { connectionUrlSchema, connectTimeoutMsSchema } from '@faucet/common-postgres';
 import { z } from 'zod';
-
-const POSTGRES_URL = /^postgres(?:ql)?:\/\//i;
-
-function isParsableUrl(value: string): boolean {
-  try {
-    new URL(value);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
@@ -20,13 +9,7 @@ const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
  */
 export const postgresSinkConfigSchema = z
   .strictObject({
-    connection_url: secret(
-      z
-        .string()
-        .min(1)
-        .regex(POSTGRES_URL, 'expected a postgres:// or postgresql:// URL')
-        .refine(isParsableUrl, 'not a valid URL (percent-encode special characters in the password)'),
-    ).describe('postgres://user:password@host:5432/database?sslmode=… (standard libpq URL)'),
+    connection_url: connectionUrlSchema(),
     table: z
       .string()
       .min(1)
@@ -74,12 +57,7 @@ export const postgresSinkConfigSchema = z
       .default(1000)
       .describe('Rows per write (one transaction)'),
     max_connections: z.number().int().min(1).max(100).default(5).describe('Size of the connection pool'),
-    connect_timeout_ms: z
-      .number()
-      .int()
-      .min(1)
-      .default(10_000)
-      .describe('Time limit for opening a connection, in ms'),
+    connect_timeout_ms: connectTimeoutMsSchema(),
   })
   .superRefine((config, ctx) => {
     if (config.write_mode !== 'append' && config.key.length === 0) {

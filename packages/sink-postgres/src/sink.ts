@@ -10,6 +10,16 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
+  CONNECTOR,
+  createOwnedPool,
+  isServerError,
+  type OwnedPool,
+  parseQualifiedName,
+  quoteIdent,
+  type ServerError,
+  serverName,
+} from '@faucet/common-postgres';
+import {
   type CommitScope,
   ConfigError,
   type FaucetRecord,
@@ -25,16 +35,10 @@ import {
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import {
-  CONNECTOR,
-  createOwnedPool,
   isRowDataError,
-  isServerError,
-  type OwnedPool,
   type PostgresSinkPool,
   poolOverClient,
-  type ServerError,
   serverMessage,
-  serverName,
   wrapPgError,
 } from './client.js';
 import { type PostgresSinkConfig, type PostgresSinkConfigInput, postgresSinkConfigSchema } from './config.js';
@@ -48,15 +52,7 @@ import {
   selectCommitTokenSql,
   upsertCommitTokenSql,
 } from './statements.js';
-import {
-  createTableSql,
-  currentSchema,
-  findTable,
-  hasUniqueIndex,
-  loadColumns,
-  parseQualifiedName,
-  quoteIdent,
-} from './table.js';
+import { createTableSql, currentSchema, findTable, hasUniqueIndex, loadColumns } from './table.js';
 import { type Column, type Converter, converterFor, copyText, ValueError } from './values.js';
 
 export interface PostgresSinkOptions {
@@ -136,6 +132,8 @@ export function createPostgresSink(
             connectionUrl: config.connection_url,
             max: config.max_connections,
             connectTimeoutMs: config.connect_timeout_ms,
+            applicationName: 'faucet-sink-postgres',
+            logName: 'postgres sink',
           },
           logger,
           redactor,

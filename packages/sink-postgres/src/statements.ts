@@ -2,7 +2,7 @@
  * The statements the sink sends. Identifiers are quoted with pg's `escapeIdentifier`; values are
  * always bind parameters (COPY streams them as data, never as SQL).
  */
-import { quoteIdent } from './table.js';
+import { quoteIdent } from '@faucet/common-postgres';
 
 /** Postgres accepts at most 65535 bind parameters per statement. */
 export const MAX_PARAMS = 65_535;

@@ -2,56 +2,10 @@
  * The target table: its name (parsed, quoted), its columns and types from the catalog, whether an
  * upsert key has a unique index, and the `create_table` DDL.
  */
+import { quoteIdent, quoteQualified } from '@faucet/common-postgres';
 import { ConfigError, type FaucetRecord, type JsonValue } from '@faucet/core';
-import pg from 'pg';
+import type pg from 'pg';
 import { type Column, inferColumnType } from './values.js';
-
-export const quoteIdent = (name: string): string => pg.escapeIdentifier(name);
-
-/**
- * `sales.orders` → `["sales", "orders"]`; `"my.schema"."Orders"` → `["my.schema", "Orders"]`. Names
- * are taken exactly as written (no lower-casing); double quotes are needed only around a dot.
- */
-export function parseQualifiedName(text: string, path = 'table'): string[] {
-  const parts: string[] = [];
-  let i = 0;
-  const bad = (why: string): never => {
-    throw new ConfigError([{ path, message: `${why} in ${JSON.stringify(text)}` }]);
-  };
-  while (i <= text.length) {
-    let part = '';
-    if (text[i] === '"') {
-      i++;
-      for (;;) {
-        if (i >= text.length) bad('unterminated quoted name');
-        if (text[i] === '"') {
-          if (text[i + 1] === '"') {
-            part += '"';
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
-        }
-        part += text[i];
-        i++;
-      }
-    } else {
-      const dot = text.indexOf('.', i);
-      const end = dot < 0 ? text.length : dot;
-      part = text.slice(i, end);
-      if (part.includes('"')) bad('a quote inside an unquoted name');
-      i = end;
-    }
-    if (part === '') bad('an empty name');
-    parts.push(part);
-    if (i === text.length) break;
-    if (text[i] !== '.') bad('expected "." after a quoted name');
-    i++;
-  }
-  if (parts.length > 2) bad('expected table or schema.table');
-  return parts;
-}
 
 type Queryable = Pick<pg.ClientBase, 'query'>;
 
@@ -63,7 +17,7 @@ export interface TableRef {
 
 /** The table the config names (a one-part name follows search_path), or undefined if there is none. */
 export async function findTable(client: Queryable, parts: readonly string[]): Promise<TableRef | undefined> {
-  const qualified = parts.map(quoteIdent).join('.');
+  const qualified = quoteQualified(parts);
   const { rows } = await client.query<TableRef>({
     text:
       'SELECT c.oid::int4 AS oid, n.nspname::text AS schema, c.relname::text AS name FROM pg_class c ' +

@@ -2,7 +2,7 @@
 import { postgresSinkConfigSchema } from '@faucet/sink-postgres';
 import { describe, expect, it } from 'vitest';
 import { copySql, deleteSql, insertSql } from '../src/statements.js';
-import { createTableSql, parseQualifiedName } from '../src/table.js';
+import { createTableSql } from '../src/table.js';
 import {
   arrayLiteral,
   type Column,
@@ -127,12 +127,6 @@ describe('SQL text', () => {
         jsonbColumn: 'data',
       }),
     ).toBe('CREATE TABLE IF NOT EXISTS "t" ("data" jsonb NOT NULL)');
-  });
-
-  it('parses table names exactly', () => {
-    expect(parseQualifiedName('Sales.Orders')).toEqual(['Sales', 'Orders']);
-    expect(parseQualifiedName('"a.b"')).toEqual(['a.b']);
-    expect(() => parseQualifiedName('a.b.c')).toThrow(/expected table or schema.table/);
   });
 });
 

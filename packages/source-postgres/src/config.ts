@@ -1,16 +1,6 @@
-import { checkpointIntervalSchema, primaryKeysSchema, replicationMethodSchema, secret } from '@faucet/core';
+import { connectionUrlSchema, connectTimeoutMsSchema } from '@faucet/common-postgres';
+import { checkpointIntervalSchema, primaryKeysSchema, replicationMethodSchema } from '@faucet/core';
 import { z } from 'zod';
-
-const POSTGRES_URL = /^postgres(?:ql)?:\/\//i;
-
-function isParsableUrl(value: string): boolean {
-  try {
-    new URL(value);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * The config a user writes under `source: { type: postgres, config: … }`. The type is inferred from
@@ -18,13 +8,7 @@ function isParsableUrl(value: string): boolean {
  */
 export const postgresSourceConfigSchema = z
   .strictObject({
-    connection_url: secret(
-      z
-        .string()
-        .min(1)
-        .regex(POSTGRES_URL, 'expected a postgres:// or postgresql:// URL')
-        .refine(isParsableUrl, 'not a valid URL (percent-encode special characters in the password)'),
-    ).describe('postgres://user:password@host:5432/database?sslmode=… (standard libpq URL)'),
+    connection_url: connectionUrlSchema(),
     query: z
       .string()
       .min(1)
@@ -60,12 +44,7 @@ export const postgresSourceConfigSchema = z
       .optional()
       .describe("Incremental only: re-read this much before the stored cursor ('1 hour', or a number)"),
     max_connections: z.number().int().min(1).max(100).default(2).describe('Size of the connection pool'),
-    connect_timeout_ms: z
-      .number()
-      .int()
-      .min(1)
-      .default(10_000)
-      .describe('Time limit for opening a connection, in ms'),
+    connect_timeout_ms: connectTimeoutMsSchema(),
   })
   .superRefine((config, ctx) => {
     if ((config.query === undefined) === (config.table === undefined)) {

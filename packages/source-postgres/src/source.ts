@@ -9,6 +9,7 @@
  *   marks the pass completed so the next run starts over.
  * - FullTable without primary keys: one unordered pass, checkpointed only at its end.
  */
+import { parseQualifiedName, quoteQualified, serverName } from '@faucet/common-postgres';
 import {
   ConfigError,
   compareCursor,
@@ -31,7 +32,6 @@ import {
   type PostgresPool,
   type PostgresPoolClient,
   poolOverClient,
-  serverName,
   wrapPgError,
 } from './client.js';
 import {
@@ -40,7 +40,7 @@ import {
   postgresSourceConfigSchema,
 } from './config.js';
 import { describeTables } from './discover.js';
-import { buildReadQuery, fromItem, parseQualifiedName, quoteQualified, type StartPoint } from './query.js';
+import { buildReadQuery, fromItem, type StartPoint } from './query.js';
 import { type ArrayType, loadArrayTypes, queryTypes } from './types.js';
 
 export interface PostgresSourceOptions {

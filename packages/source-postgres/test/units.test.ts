@@ -1,9 +1,9 @@
 /** The source's pure parts, without a database: value parsing, SQL building, bookmarks, config. */
-import { ConfigError, isFaucetError } from '@faucet/core';
+import { isFaucetError } from '@faucet/core';
 import { postgresSourceConfigSchema } from '@faucet/source-postgres';
 import { describe, expect, it } from 'vitest';
 import { startFromBookmark } from '../src/bookmark.js';
-import { buildReadQuery, fromItem, parseQualifiedName, stripTrailingSemicolons } from '../src/query.js';
+import { buildReadQuery, fromItem, stripTrailingSemicolons } from '../src/query.js';
 import {
   parseArrayLiteral,
   parseBytea,
@@ -64,14 +64,6 @@ describe('value parsing', () => {
 });
 
 describe('SQL building', () => {
-  it('parses table names exactly, with quotes only around dots', () => {
-    expect(parseQualifiedName('orders')).toEqual(['orders']);
-    expect(parseQualifiedName('Sales.Orders')).toEqual(['Sales', 'Orders']);
-    expect(parseQualifiedName('"my.schema"."a""b"')).toEqual(['my.schema', 'a"b']);
-    expect(() => parseQualifiedName('a.b.c')).toThrow(ConfigError);
-    expect(() => parseQualifiedName('a.')).toThrow(/empty name/);
-  });
-
   it('quotes identifiers and passes values as parameters', () => {
     const query = buildReadQuery({
       from: fromItem({ table: 'sales."Order""s"' }),

@@ -3,6 +3,7 @@
  * URL's password is scrubbed from every message, and a client error that carries it is not kept as
  * the cause.
  */
+import { CONNECTOR } from '@faucet/common-postgres';
 import {
   AuthError,
   ConnectionError,
@@ -12,8 +13,6 @@ import {
   isRetryable,
   StateError,
 } from '@faucet/core';
-
-export const CONNECTOR = 'postgres';
 
 /** Where the store talks to, for messages, and what must never appear in them. */
 export interface PostgresTarget {

@@ -1,0 +1,23 @@
+/**
+ * @faucet/common-postgres: internal helpers shared by the faucet PostgreSQL packages
+ * (`@faucet/source-postgres`, `@faucet/sink-postgres`, `@faucet/state-postgres`). Not a connector.
+ */
+export {
+  connectionUrlSchema,
+  connectTimeoutMsSchema,
+  createOwnedPool,
+  type OwnedPool,
+  type OwnedPoolOptions,
+  serverName,
+} from './connection.js';
+export {
+  CONNECTOR,
+  isServerError,
+  isSqlState,
+  mapPgError,
+  networkReason,
+  type PgErrorMapping,
+  redactPgError,
+  type ServerError,
+} from './errors.js';
+export { parseQualifiedName, quoteIdent, quoteQualified } from './identifiers.js';

@@ -1,0 +1,29 @@
+/**
+ * @faucet/source-rest: read a REST API with pagination, auth, retries, incremental cursors, time
+ * windows and conditional requests. The default export is the plugin descriptor the CLI loads
+ * (`type: rest`); the named exports serve programmatic use.
+ */
+import { defineSource } from '@faucet/core';
+import { type RestSourceConfig, restSourceConfigSchema } from './config.js';
+import { createRestSource } from './source.js';
+
+export {
+  durationMs,
+  type RestSourceConfig,
+  type RestSourceConfigInput,
+  restSourceConfigSchema,
+} from './config.js';
+export { first as jsonPathFirst, select as jsonPathSelect } from './jsonpath.js';
+export { extractRecords, nextFromLinkHeader } from './pagination.js';
+export { inferSchema } from './schema.js';
+export { createRestSource, type RestSourceOptions } from './source.js';
+
+export default defineSource<RestSourceConfig>({
+  id: 'rest',
+  version: '0.1.0',
+  description: 'Reads a REST API: pagination, auth, retries, incremental cursors, windows',
+  configSchema: restSourceConfigSchema,
+  create(config, env) {
+    return createRestSource(config, { logger: env.logger, redactor: env.redactor });
+  },
+});

@@ -6,9 +6,10 @@
  */
 import { CONNECTOR, isSqlState, quoteQualified } from '@faucet/common-postgres';
 import {
+  assertLockTtl,
   assertStateKey,
   ConfigError,
-  errorMessage,
+  encodeStateValue,
   formatIssuePath,
   type JsonValue,
   type Logger,
@@ -58,33 +59,6 @@ function configError(issues: readonly z.core.$ZodIssue[]): ConfigError {
     issues.map((issue) => ({ path: formatIssuePath(issue.path), message: issue.message })),
     { context: CONTEXT },
   );
-}
-
-function assertLockTtl(ttlMs: number): void {
-  if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) {
-    throw new ConfigError(`a state lock TTL must be a positive number of milliseconds, got ${String(ttlMs)}`);
-  }
-}
-
-function encodeValue(key: string, value: JsonValue): string {
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value);
-  } catch (error) {
-    throw new StateError(
-      `the value for state key "${key}" cannot be stored as JSON: ${errorMessage(error)}`,
-      {
-        cause: error,
-        connector: CONNECTOR,
-      },
-    );
-  }
-  if (text === undefined) {
-    throw new StateError(`the value for state key "${key}" cannot be stored as JSON: got ${typeof value}`, {
-      connector: CONNECTOR,
-    });
-  }
-  return text;
 }
 
 /** Escape LIKE wildcards (and the escape character itself), so a prefix is matched literally. */
@@ -229,7 +203,7 @@ export function createPostgresStateStore(options: PostgresStateStoreOptions): Po
 
     async put(key, value) {
       assertStateKey(key);
-      const text = encodeValue(key, value);
+      const text = encodeStateValue(key, value, { connector: CONNECTOR });
       return enqueue(key, async () => {
         await ready(`put of "${key}"`);
         await call(`put of "${key}"`, () => pool.query(sql.put, [key, text]));

@@ -6,8 +6,10 @@
 import { hostname } from 'node:os';
 import process from 'node:process';
 import {
+  assertLockTtl,
   assertStateKey,
   ConfigError,
+  encodeStateValue,
   errorMessage,
   formatIssuePath,
   type JsonValue,
@@ -55,33 +57,6 @@ function configError(issues: readonly z.core.$ZodIssue[]): ConfigError {
     issues.map((issue) => ({ path: formatIssuePath(issue.path), message: issue.message })),
     { context: 'invalid config for state "redis"' },
   );
-}
-
-function assertLockTtl(ttlMs: number): void {
-  if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) {
-    throw new ConfigError(`a state lock TTL must be a positive number of milliseconds, got ${String(ttlMs)}`);
-  }
-}
-
-function encodeValue(key: string, value: JsonValue): string {
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value);
-  } catch (error) {
-    throw new StateError(
-      `the value for state key "${key}" cannot be stored as JSON: ${errorMessage(error)}`,
-      {
-        cause: error,
-        connector: CONNECTOR,
-      },
-    );
-  }
-  if (text === undefined) {
-    throw new StateError(`the value for state key "${key}" cannot be stored as JSON: got ${typeof value}`, {
-      connector: CONNECTOR,
-    });
-  }
-  return text;
 }
 
 /** `faucet:<pid>@<host>`: shown by CLIENT LIST, so an operator can tell which process a connection is. */
@@ -183,7 +158,7 @@ export function createRedisStateStore(options: RedisStateStoreOptions): RedisSta
 
     async put(key, value) {
       assertStateKey(key);
-      const text = encodeValue(key, value);
+      const text = encodeStateValue(key, value, { connector: CONNECTOR });
       // One SET replaces the value atomically; commands on one connection apply in call order.
       await call(`put of "${key}"`, () => client.set(valueKey(key), text));
     },

@@ -1,4 +1,7 @@
-/** What the built-in state stores share: how a value becomes JSON text, and lock TTL checks. */
+/**
+ * What state stores share: how a value becomes JSON text, and lock TTL checks. Exported for
+ * third-party and first-party backends (redis, postgres) so they behave like the built-in ones.
+ */
 import { ConfigError, errorMessage, StateError } from '../errors.js';
 import type { JsonValue } from '../types.js';
 
@@ -7,20 +10,29 @@ import type { JsonValue } from '../types.js';
  * what is stored. Fails on what JSON cannot hold (a cycle, a BigInt, undefined) instead of storing
  * something else than was asked.
  */
-export function encodeStateValue(key: string, value: JsonValue, indent?: number): string {
+export function encodeStateValue(
+  key: string,
+  value: JsonValue,
+  options: { indent?: number; connector?: string } = {},
+): string {
+  const owner = options.connector === undefined ? {} : { connector: options.connector };
   let text: string | undefined;
   try {
-    text = JSON.stringify(value, null, indent);
+    text = JSON.stringify(value, null, options.indent);
   } catch (error) {
     throw new StateError(
       `the value for state key "${key}" cannot be stored as JSON: ${errorMessage(error)}`,
       {
         cause: error,
+        ...owner,
       },
     );
   }
   if (text === undefined) {
-    throw new StateError(`the value for state key "${key}" cannot be stored as JSON: got ${typeof value}`);
+    throw new StateError(
+      `the value for state key "${key}" cannot be stored as JSON: got ${typeof value}`,
+      owner,
+    );
   }
   return text;
 }

@@ -155,7 +155,7 @@ export function createFileStateStore(options: FileStateStoreOptions): StateStore
 
     async put(key, value) {
       assertStateKey(key);
-      const text = `${encodeStateValue(key, value, 2)}\n`;
+      const text = `${encodeStateValue(key, value, { indent: 2 })}\n`;
       return enqueue(key, async () => {
         try {
           await writeValue(key, text);

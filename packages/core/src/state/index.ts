@@ -1,3 +1,4 @@
+export { assertLockTtl, encodeStateValue } from './common.js';
 export {
   createFileStateStore,
   type FileStateStoreConfig,

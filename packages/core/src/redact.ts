@@ -100,11 +100,21 @@ function urlPasswords(value: unknown, out: Set<string>): void {
 /** Shortest secret value that is scrubbed from free text (shorter ones would mangle messages). */
 const MIN_SECRET_LENGTH = 3;
 
+export interface RedactorOptions {
+  /**
+   * Shortest value scrubbed from free text (default 3). A store that knows its one password exactly
+   * (a connection URL's) may use 1.
+   */
+  minLength?: number;
+}
+
 export class Redactor {
   private readonly secrets: string[];
+  private readonly minLength: number;
 
-  constructor(secrets: Iterable<string> = []) {
+  constructor(secrets: Iterable<string> = [], options: RedactorOptions = {}) {
     this.secrets = [];
+    this.minLength = options.minLength ?? MIN_SECRET_LENGTH;
     for (const value of secrets) this.add(value);
   }
 
@@ -122,13 +132,29 @@ export class Redactor {
     return new Redactor(found);
   }
 
+  /** Add a secret; its percent-encoded form (as it appears inside URLs) is scrubbed too. */
   add(value: string): this {
-    if (value.length >= MIN_SECRET_LENGTH && !this.secrets.includes(value)) {
-      this.secrets.push(value);
-      // Longest first so a secret containing another is replaced whole.
-      this.secrets.sort((a, b) => b.length - a.length);
+    for (const form of new Set([value, encodeURIComponent(value)])) {
+      if (form.length >= this.minLength && !this.secrets.includes(form)) this.secrets.push(form);
     }
+    // Longest first so a secret containing another is replaced whole.
+    this.secrets.sort((a, b) => b.length - a.length);
     return this;
+  }
+
+  /** Whether an error (message, stack or any cause) or a value's text contains a secret. */
+  mentions(error: unknown): boolean {
+    if (this.secrets.length === 0) return false;
+    const seen = new Set<unknown>();
+    let current: unknown = error;
+    while (current !== undefined && current !== null && !seen.has(current)) {
+      seen.add(current);
+      const text =
+        current instanceof Error ? `${current.message}\n${current.stack ?? ''}` : errorText(current);
+      if (this.secrets.some((secret) => text.includes(secret))) return true;
+      current = current instanceof Error ? current.cause : undefined;
+    }
+    return false;
   }
 
   merge(other: Redactor): this {
@@ -173,6 +199,15 @@ export class Redactor {
       current = current.cause;
     }
     return error;
+  }
+}
+
+function errorText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
   }
 }
 

@@ -130,6 +130,15 @@ describe('secret redaction', () => {
     expect(error.stack).not.toContain('hunter22');
   });
 
+  it('scrubs percent-encoded forms and tells whether an error chain mentions a secret', () => {
+    const redactor = new Redactor(['p@ss/word']);
+    expect(redactor.redact('url has p%40ss%2Fword, text has p@ss/word')).toBe('url has ***, text has ***');
+    const cause = new Error('auth with p%40ss%2Fword refused');
+    expect(redactor.mentions(new Error('outer', { cause }))).toBe(true);
+    expect(redactor.mentions(new Error('nothing here'))).toBe(false);
+    expect(new Redactor(['ab'], { minLength: 1 }).redact('x ab y')).toBe('x *** y');
+  });
+
   it('replaces the longest secret first and ignores very short ones', () => {
     const redactor = new Redactor(['ab', 'secret', 'secret-long']);
     expect(redactor.redact('ab secret-long secret')).toBe('ab *** ***');

@@ -11,6 +11,7 @@ import {
   type FaucetError,
   isFaucetError,
   isRetryable,
+  Redactor,
   StateError,
 } from '@faucet/core';
 
@@ -58,27 +59,9 @@ export function targetOfPool(options: {
   return { server: `${options.host ?? 'localhost'}:${options.port ?? 5432}`, secrets };
 }
 
-export function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const value of secrets) {
-    out = out.split(value).join('***');
-    out = out.split(encodeURIComponent(value)).join('***');
-  }
-  return out;
-}
-
-function carriesSecret(error: unknown, secrets: readonly string[]): boolean {
-  if (secrets.length === 0) return false;
-  const seen = new Set<unknown>();
-  let current: unknown = error;
-  while (current !== undefined && current !== null && !seen.has(current)) {
-    seen.add(current);
-    const text =
-      current instanceof Error ? `${current.message}\n${current.stack ?? ''}` : errorMessage(current);
-    if (secrets.some((s) => text.includes(s) || text.includes(encodeURIComponent(s)))) return true;
-    current = current instanceof Error ? current.cause : undefined;
-  }
-  return false;
+/** Every length counts: the one password of a connection URL is known exactly. */
+function redactorFor(target: { secrets: readonly string[] }): Redactor {
+  return new Redactor(target.secrets, { minLength: 1 });
 }
 
 const CONNECTION_CODES = new Set([
@@ -133,9 +116,9 @@ function isConnectionProblem(error: unknown): boolean {
 /** Wrap a client error; `what` names the operation (`get of "orders::row-0"`). */
 export function wrapPostgresError(error: unknown, what: string, target: PostgresTarget): FaucetError {
   if (isFaucetError(error)) return error;
-  const cause = carriesSecret(error, target.secrets) ? undefined : error;
+  const cause = redactorFor(target).mentions(error) ? undefined : error;
   const options = cause === undefined ? { connector: CONNECTOR } : { connector: CONNECTOR, cause };
-  let text = scrub(reasonOf(error), target.secrets);
+  let text = redactorFor(target).redact(reasonOf(error));
   // pg-pool says this both when a new connection is slow and when every pooled one is in use.
   if (/timeout exceeded when trying to connect/i.test(text)) {
     text += '; or every pooled connection was busy (each held lock keeps one)';

@@ -10,6 +10,7 @@ import {
   type FaucetError,
   isFaucetError,
   isRetryable,
+  Redactor,
   StateError,
 } from '@faucet/core';
 
@@ -45,27 +46,9 @@ export function targetOfClient(options: {
   return { server: `${options.host ?? 'localhost'}:${options.port ?? 6379}`, secrets: [] };
 }
 
-export function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const value of secrets) {
-    out = out.split(value).join('***');
-    out = out.split(encodeURIComponent(value)).join('***');
-  }
-  return out;
-}
-
-function carriesSecret(error: unknown, secrets: readonly string[]): boolean {
-  if (secrets.length === 0) return false;
-  const seen = new Set<unknown>();
-  let current: unknown = error;
-  while (current !== undefined && current !== null && !seen.has(current)) {
-    seen.add(current);
-    const text =
-      current instanceof Error ? `${current.message}\n${current.stack ?? ''}` : errorMessage(current);
-    if (secrets.some((s) => text.includes(s) || text.includes(encodeURIComponent(s)))) return true;
-    current = current instanceof Error ? current.cause : undefined;
-  }
-  return false;
+/** Every length counts: the one password of a connection URL is known exactly. */
+function redactorFor(target: { secrets: readonly string[] }): Redactor {
+  return new Redactor(target.secrets, { minLength: 1 });
 }
 
 const CONNECTION_CODES = new Set([
@@ -104,9 +87,9 @@ export function wrapRedisError(
   reason?: unknown,
 ): FaucetError {
   if (isFaucetError(error)) return error;
-  const message = (e: unknown) => scrub(errorMessage(e), target.secrets);
+  const message = (e: unknown) => redactorFor(target).redact(errorMessage(e));
   const withCause = (cause: unknown) =>
-    carriesSecret(cause, target.secrets) ? { connector: CONNECTOR } : { connector: CONNECTOR, cause };
+    redactorFor(target).mentions(cause) ? { connector: CONNECTOR } : { connector: CONNECTOR, cause };
   if (isConnectionProblem(error)) {
     // The socket error (ECONNREFUSED, ...) says more than "Connection is closed": keep it as the cause.
     const cause = reason instanceof Error ? reason : error;

@@ -22,6 +22,13 @@ export type FaucetRecord = JsonObject;
 export interface Page {
   records: FaucetRecord[];
   bookmark?: JsonValue;
+  /**
+   * The slice this page's bookmark belongs to (a partition id). Its bookmark is stored under its
+   * own key, `{stateKey}::{partition}`, and read back with `SourceContext.partitionBookmark`, so
+   * partitions read concurrently checkpoint independently. Ids use the state-key characters
+   * `[A-Za-z0-9_.:-]`. Not available with effectively-once delivery.
+   */
+  partition?: string;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -43,6 +50,19 @@ export interface SourceContext {
   /** The parent record, when this source runs as a DAG child. */
   readonly parent?: FaucetRecord;
   readonly logger: Logger;
+  /**
+   * True when bookmarks of this run go to a durable state store. A source that acknowledges its
+   * upstream (a replication slot, consumer offsets) must not do so from a bookmark that is not durable.
+   */
+  readonly durableState?: boolean;
+  /** The stored bookmark of one partition (see `Page.partition`), or undefined. */
+  partitionBookmark?(partition: string): Promise<JsonValue | undefined>;
+}
+
+/** Passed to `Source.onCheckpoint`. */
+export interface CheckpointInfo {
+  /** The partition the bookmark belongs to, when the page named one. */
+  partition?: string;
 }
 
 export interface DiscoveredStream {
@@ -70,6 +90,13 @@ export interface Source {
    * Kafka partitions, keyset-ordered SQL). Effectively-once delivery relies on it.
    */
   readonly deterministic?: boolean;
+  /**
+   * Called after a page's bookmark was stored in a durable state store (never for a memory store
+   * or a run without state). A source that acknowledges its upstream (a replication slot, Kafka
+   * offsets) does it here and nowhere earlier, so the upstream never forgets what a crash would
+   * still need. A thrown error is logged as a warning; it does not fail the run.
+   */
+  onCheckpoint?(bookmark: JsonValue, info: CheckpointInfo): Promise<void> | void;
 }
 
 export interface WriteContext {

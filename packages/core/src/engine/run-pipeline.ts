@@ -34,7 +34,7 @@ import {
 } from '../observability.js';
 import { Redactor } from '../redact.js';
 import { type RetryPolicy, retry } from '../retry.js';
-import { assertStateKey, pipelineStateKey, unwrapState, wrapState } from '../state/keys.js';
+import { assertStateKey, pipelineStateKey, stateKeyProblem, unwrapState, wrapState } from '../state/keys.js';
 import { composeTransformsInto } from '../transforms/registry.js';
 import type { FaucetRecord, JsonValue, Page, ReleaseLock, RowFailure, Sink, WriteResult } from '../types.js';
 import {
@@ -212,8 +212,12 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
     }
   };
 
-  const putState = async (bookmark: JsonValue, nextSeq?: number): Promise<void> => {
+  const keyOf = (partition: string | undefined): string =>
+    partition === undefined ? stateKey : `${stateKey}::${partition}`;
+
+  const putState = async (bookmark: JsonValue, nextSeq?: number, partition?: string): Promise<void> => {
     if (!state) return;
+    const key = keyOf(partition);
     const value = wrapState({
       bookmark,
       source: { type: names.source, version: options.sourceVersion ?? '0' },
@@ -223,22 +227,49 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
     const t = performance.now();
     try {
       await telemetry.span(SpanNames.statePut, { connector: names.state }, () =>
-        withRetry('state put', () => state.put(stateKey, value)),
+        withRetry('state put', () => state.put(key, value)),
       );
     } catch (error) {
       throw wrapError(
         error,
         (message, cause) =>
-          new StateError(
-            `state store "${names.state}" failed to store the bookmark for "${stateKey}": ${message}`,
-            {
-              cause,
-              connector: names.state,
-            },
-          ),
+          new StateError(`state store "${names.state}" failed to store the bookmark for "${key}": ${message}`, {
+            cause,
+            connector: names.state,
+          }),
       );
     }
     telemetry.statePut(performance.now() - t);
+    await notifyCheckpoint(bookmark, partition);
+  };
+
+  // Only a durably stored bookmark may be acknowledged upstream (ARCHITECTURE §4, CDC).
+  const notifyCheckpoint = async (bookmark: JsonValue, partition: string | undefined): Promise<void> => {
+    if (!source.onCheckpoint || !state?.durable) return;
+    try {
+      await source.onCheckpoint(bookmark, partition === undefined ? {} : { partition });
+    } catch (error) {
+      logger.warn('the source failed to acknowledge a stored checkpoint', { error: errorMessage(error) });
+    }
+  };
+
+  const checkPartition = (page: Page, pageNo: number): string | undefined => {
+    const { partition } = page;
+    if (partition === undefined) return undefined;
+    const problem = typeof partition === 'string' ? stateKeyProblem(keyOf(partition)) : 'not a string';
+    if (problem) {
+      throw new SourceError(
+        `source "${names.source}" yielded page ${pageNo} with an unusable partition id ${JSON.stringify(partition)}: ${problem}`,
+        { connector: names.source },
+      );
+    }
+    if (effectivelyOnce) {
+      throw new ConfigError(
+        `source "${names.source}" checkpoints partitions separately, which effectively_once delivery does not support; use at_least_once`,
+        { context: 'delivery' },
+      );
+    }
+    return partition;
   };
 
   const writeDeadLetters = async (envelopes: DlqEnvelope[]): Promise<void> => {
@@ -329,6 +360,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
     const records = applyTransforms(page.records, transformChain, pageNo);
     if (transforms.length > 0) telemetry.transformed(records.length);
     const hasBookmark = page.bookmark !== undefined;
+    const partition = checkPartition(page, pageNo);
 
     if (effectivelyOnce) {
       // Each page is one atomic commit; a checkpoint page moves the resume bookmark forward.
@@ -417,7 +449,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
       // I1/I4: rows durable, then dead letters durable, then (and only then) the bookmark.
       await flushSink();
       await flushDlq();
-      await putState(page.bookmark as JsonValue);
+      await putState(page.bookmark as JsonValue, undefined, partition);
       stats.checkpoints++;
       lastBookmark = page.bookmark;
       lastCheckpointAt = new Date().toISOString();
@@ -527,6 +559,25 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
       batchSize,
       signal: cancelSignal ?? new AbortController().signal,
       logger,
+      durableState: state?.durable === true,
+      partitionBookmark: async (partition: string): Promise<JsonValue | undefined> => {
+        if (!state) return undefined;
+        const key = keyOf(partition);
+        const problem = stateKeyProblem(key);
+        if (problem) throw new SourceError(`partition id ${JSON.stringify(partition)}: ${problem}`);
+        try {
+          return unwrapState(await state.get(key)).bookmark;
+        } catch (error) {
+          throw wrapError(
+            error,
+            (message, cause) =>
+              new StateError(`state store "${names.state}" failed to read "${key}": ${message}`, {
+                cause,
+                connector: names.state,
+              }),
+          );
+        }
+      },
       ...(options.parent === undefined ? {} : { parent: options.parent }),
     };
     try {

@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type JsonValue,
+  type Page,
+  runPipeline,
+  type Source,
+  type SourceContext,
+  unwrapState,
+} from '../src/index.js';
+import { newStorage, recordingSink, testStore } from './doubles.js';
+
+/** A source that logs what it was told, in order, next to what the store held at that moment. */
+function ackingSource(pages: Page[], log: string[], map: Map<string, JsonValue>): Source {
+  return {
+    async *read(ctx: SourceContext) {
+      log.push(`start durable=${ctx.durableState}`);
+      for (const page of pages) yield page;
+    },
+    onCheckpoint(bookmark, info) {
+      const stored = map.get(info.partition === undefined ? 'p::row-0' : `p::row-0::${info.partition}`);
+      const storedBookmark = stored === undefined ? undefined : unwrapState(stored).bookmark;
+      // The bookmark acknowledged must already be the stored one.
+      log.push(`ack ${JSON.stringify(bookmark)} stored=${JSON.stringify(storedBookmark)}`);
+    },
+  };
+}
+
+describe('checkpoint acknowledgement (Source.onCheckpoint)', () => {
+  it('is called after each durable state put, with the bookmark already stored', async () => {
+    const map = new Map<string, JsonValue>();
+    const log: string[] = [];
+    const pages: Page[] = [
+      { records: [{ id: 1 }], bookmark: { lsn: '0/1' } },
+      { records: [{ id: 2 }] },
+      { records: [{ id: 3 }], bookmark: { lsn: '0/3' } },
+    ];
+    const result = await runPipeline({
+      pipeline: 'p',
+      source: ackingSource(pages, log, map),
+      sink: recordingSink(newStorage()),
+      state: testStore(map),
+    });
+    expect(result.status).toBe('ok');
+    expect(log).toEqual([
+      'start durable=true',
+      'ack {"lsn":"0/1"} stored={"lsn":"0/1"}',
+      'ack {"lsn":"0/3"} stored={"lsn":"0/3"}',
+    ]);
+  });
+
+  it('is never called when the store is not durable, and the source is told so', async () => {
+    const map = new Map<string, JsonValue>();
+    const log: string[] = [];
+    await runPipeline({
+      pipeline: 'p',
+      source: ackingSource([{ records: [{ id: 1 }], bookmark: { lsn: '0/1' } }], log, map),
+      sink: recordingSink(newStorage()),
+      state: testStore(map, { durable: false }),
+    });
+    expect(log).toEqual(['start durable=false']);
+    const noState: string[] = [];
+    await runPipeline({
+      pipeline: 'p',
+      source: ackingSource([{ records: [{ id: 1 }], bookmark: { lsn: '0/1' } }], noState, map),
+      sink: recordingSink(newStorage()),
+    });
+    expect(noState).toEqual(['start durable=false']);
+  });
+
+  it('is not called for a bookmark whose put failed', async () => {
+    const map = new Map<string, JsonValue>();
+    const log: string[] = [];
+    const result = await runPipeline({
+      pipeline: 'p',
+      source: ackingSource(
+        [
+          { records: [{ id: 1 }], bookmark: { lsn: '0/1' } },
+          { records: [{ id: 2 }], bookmark: { lsn: '0/2' } },
+        ],
+        log,
+        map,
+      ),
+      sink: recordingSink(newStorage()),
+      state: testStore(map, { failPutAt: 2 }),
+      retry: false,
+    });
+    expect(result.status).toBe('failed');
+    expect(log).toEqual(['start durable=true', 'ack {"lsn":"0/1"} stored={"lsn":"0/1"}']);
+  });
+
+  it('a failing acknowledgement is logged and does not fail the run', async () => {
+    const warnings: string[] = [];
+    const source: Source = {
+      async *read() {
+        yield { records: [{ id: 1 }], bookmark: 1 };
+      },
+      onCheckpoint() {
+        throw new Error('replication connection gone');
+      },
+    };
+    const result = await runPipeline({
+      source,
+      sink: recordingSink(newStorage()),
+      state: testStore(new Map()),
+      logger: {
+        debug() {},
+        info() {},
+        warn: (message, fields) => warnings.push(`${message} ${JSON.stringify(fields)}`),
+        error() {},
+      },
+    });
+    expect(result.status).toBe('ok');
+    expect(warnings.join('\n')).toContain('replication connection gone');
+  });
+});
+
+describe('partitioned checkpoints (Page.partition)', () => {
+  function partitionedSource(seen: Record<string, JsonValue | undefined>): Source {
+    return {
+      async *read(ctx) {
+        for (const p of ['a', 'b']) {
+          const stored = (await ctx.partitionBookmark?.(p)) as number | undefined;
+          seen[p] = stored;
+          const start = stored ?? 0;
+          for (let i = start; i < start + 2; i++) {
+            yield { records: [{ p, i }], bookmark: i + 1, partition: p };
+          }
+        }
+      },
+    };
+  }
+
+  it('stores each partition under its own key and reads it back on the next run', async () => {
+    const map = new Map<string, JsonValue>();
+    const storage = newStorage();
+    const first: Record<string, JsonValue | undefined> = {};
+    const result = await runPipeline({
+      pipeline: 'p',
+      source: partitionedSource(first),
+      sink: recordingSink(storage),
+      state: testStore(map),
+    });
+    expect(result.status).toBe('ok');
+    expect(first).toEqual({ a: undefined, b: undefined });
+    expect([...map.keys()].sort()).toEqual(['p::row-0::a', 'p::row-0::b']);
+    expect(unwrapState(map.get('p::row-0::a')).bookmark).toBe(2);
+
+    const second: Record<string, JsonValue | undefined> = {};
+    await runPipeline({ pipeline: 'p', source: partitionedSource(second), sink: recordingSink(storage), state: testStore(map) });
+    expect(second).toEqual({ a: 2, b: 2 });
+    expect(unwrapState(map.get('p::row-0::b')).bookmark).toBe(4);
+  });
+
+  it('rejects a partition id that cannot be part of a state key, naming it', async () => {
+    const result = await runPipeline({
+      source: {
+        async *read() {
+          yield { records: [{ id: 1 }], bookmark: 1, partition: 'has space' };
+        },
+      },
+      sink: recordingSink(newStorage()),
+      state: testStore(new Map()),
+    });
+    expect(result.status).toBe('failed');
+    expect(result.error?.message).toContain('"has space"');
+  });
+});

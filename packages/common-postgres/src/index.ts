@@ -21,3 +21,17 @@ export {
   type ServerError,
 } from './errors.js';
 export { parseQualifiedName, quoteIdent, quoteQualified } from './identifiers.js';
+export {
+  type ArrayType,
+  jsonSchemaFor,
+  loadArrayTypes,
+  Oid,
+  parseArrayLiteral,
+  parseBytea,
+  parseFloatValue,
+  parserFor,
+  parseTimestamp,
+  parseTimestamptz,
+  queryTypes,
+  type ValueParser,
+} from './types.js';

@@ -4,7 +4,7 @@
  */
 import type { DiscoveredStream, JsonObject } from '@faucet/core';
 import type { PostgresPoolClient } from './client.js';
-import { type ArrayType, jsonSchemaFor, Oid } from './types.js';
+import { type ArrayType, jsonSchemaFor, Oid } from '@faucet/common-postgres';
 
 const COLUMNS_SQL = `
 SELECT n.nspname AS schema, c.relname AS name, a.attname AS column, a.atttypid::int4 AS type_oid,

@@ -9,7 +9,14 @@
  *   marks the pass completed so the next run starts over.
  * - FullTable without primary keys: one unordered pass, checkpointed only at its end.
  */
-import { parseQualifiedName, quoteQualified, serverName } from '@faucet/common-postgres';
+import {
+  type ArrayType,
+  loadArrayTypes,
+  parseQualifiedName,
+  queryTypes,
+  quoteQualified,
+  serverName,
+} from '@faucet/common-postgres';
 import {
   ConfigError,
   compareCursor,
@@ -41,7 +48,6 @@ import {
 } from './config.js';
 import { describeTables } from './discover.js';
 import { buildReadQuery, fromItem, type StartPoint } from './query.js';
-import { type ArrayType, loadArrayTypes, queryTypes } from './types.js';
 
 export interface PostgresSourceOptions {
   /** A pool to use instead of one made from `connection_url` (not ended by `close()`). */

@@ -146,7 +146,12 @@ describe('partitioned checkpoints (Page.partition)', () => {
     expect(unwrapState(map.get('p::row-0::a')).bookmark).toBe(2);
 
     const second: Record<string, JsonValue | undefined> = {};
-    await runPipeline({ pipeline: 'p', source: partitionedSource(second), sink: recordingSink(storage), state: testStore(map) });
+    await runPipeline({
+      pipeline: 'p',
+      source: partitionedSource(second),
+      sink: recordingSink(storage),
+      state: testStore(map),
+    });
     expect(second).toEqual({ a: 2, b: 2 });
     expect(unwrapState(map.get('p::row-0::b')).bookmark).toBe(4);
   });

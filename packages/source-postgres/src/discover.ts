@@ -2,9 +2,10 @@
  * discover(): every table, view and materialized view outside the system schemas, with its columns
  * (as the JSON Schema of what this source emits), primary key and likely cursor columns.
  */
+
+import { type ArrayType, jsonSchemaFor, Oid } from '@faucet/common-postgres';
 import type { DiscoveredStream, JsonObject } from '@faucet/core';
 import type { PostgresPoolClient } from './client.js';
-import { type ArrayType, jsonSchemaFor, Oid } from '@faucet/common-postgres';
 
 const COLUMNS_SQL = `
 SELECT n.nspname AS schema, c.relname AS name, a.attname AS column, a.atttypid::int4 AS type_oid,

@@ -233,10 +233,13 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
       throw wrapError(
         error,
         (message, cause) =>
-          new StateError(`state store "${names.state}" failed to store the bookmark for "${key}": ${message}`, {
-            cause,
-            connector: names.state,
-          }),
+          new StateError(
+            `state store "${names.state}" failed to store the bookmark for "${key}": ${message}`,
+            {
+              cause,
+              connector: names.state,
+            },
+          ),
       );
     }
     telemetry.statePut(performance.now() - t);

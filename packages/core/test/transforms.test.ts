@@ -762,6 +762,7 @@ describe('builtinTransforms and createTransform', () => {
   it('lists every built-in transform as a transform descriptor with a JSON Schema', () => {
     expect(Object.keys(builtinTransforms).sort()).toEqual([
       'cast',
+      'cdc_unwrap',
       'drop',
       'filter',
       'flatten',
@@ -786,7 +787,7 @@ describe('builtinTransforms and createTransform', () => {
       createTransform({ type: 'uppercase' }, 'pipeline.transforms[3]'),
       'pipeline.transforms[3].type',
       '"uppercase"',
-      'cast, drop, filter, flatten, keys_case, rename_keys, select, set, snake_case',
+      'cast, cdc_unwrap, drop, filter, flatten, keys_case, rename_keys, select, set, snake_case',
     );
     expect(error.issues).toHaveLength(1);
     await expectConfigError(createTransform({ type: 'constructor' }), 'unknown transform type "constructor"');

@@ -1,5 +1,6 @@
 // Built-in record transforms: descriptors, their config schemas, and the helpers to build and chain them.
 export { CAST_TARGETS, type CastConfig, type CastTarget, castConfigSchema, castTransform } from './cast.js';
+export { type CdcUnwrapConfig, cdcUnwrapConfigSchema, cdcUnwrapTransform } from './cdc-unwrap.js';
 export {
   type DropConfig,
   dropConfigSchema,

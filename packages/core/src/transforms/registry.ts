@@ -3,6 +3,7 @@ import { type TransformDescriptor, validateConfig } from '../define.js';
 import { ConfigError, errorMessage, isFaucetError, TransformError } from '../errors.js';
 import type { FaucetRecord, Transform } from '../types.js';
 import { castTransform } from './cast.js';
+import { cdcUnwrapTransform } from './cdc-unwrap.js';
 import { hasOwn } from './common.js';
 import { dropTransform, selectTransform, setTransform } from './fields.js';
 import { filterTransform } from './filter.js';
@@ -20,6 +21,7 @@ export const builtinTransforms = Object.freeze({
   set: setTransform,
   cast: castTransform,
   filter: filterTransform,
+  cdc_unwrap: cdcUnwrapTransform,
 });
 export type BuiltinTransformId = keyof typeof builtinTransforms;
 

@@ -126,7 +126,7 @@ start_postgres() {
     # fsync and friends off: a test cluster that loses data on a power cut is fine, and much faster.
     # max_connections is raised because every test project opens its own pool in parallel.
     local opts="-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$PG_DIR"
-    opts+=" -c wal_level=logical -c max_replication_slots=10 -c max_wal_senders=10"
+    opts+=" -c wal_level=logical -c max_replication_slots=64 -c max_wal_senders=64"
     opts+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
     # 9>&-: the server must not inherit the script's lock, or it would hold it for its lifetime.
     if ! as_pg "$bin/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t "$TIMEOUT" -o "$opts" start \

@@ -74,7 +74,11 @@ export async function publicationExists(client: pg.Client, publication: string):
   return rows.length > 0;
 }
 
-export async function createPublication(client: pg.Client, publication: string, tables: string[]): Promise<void> {
+export async function createPublication(
+  client: pg.Client,
+  publication: string,
+  tables: string[],
+): Promise<void> {
   const list = tables
     .map((t, i) => quoteQualified(parseQualifiedName(t, `create_publication[${i}]`)))
     .join(', ');
@@ -86,7 +90,11 @@ export async function publishedTables(client: pg.Client, publication: string): P
     text: 'SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1, 2',
     values: [publication],
   });
-  return rows.map((r) => ({ schema: r.schemaname, table: r.tablename, name: `${r.schemaname}.${r.tablename}` }));
+  return rows.map((r) => ({
+    schema: r.schemaname,
+    table: r.tablename,
+    name: `${r.schemaname}.${r.tablename}`,
+  }));
 }
 
 /**

@@ -41,7 +41,10 @@ export const postgresCdcConfigSchema = z
       .min(1)
       .optional()
       .describe('Create the publication for these tables (`schema.table`) when it does not exist'),
-    create_slot_if_missing: z.boolean().default(true).describe('Create the slot (pgoutput) when it does not exist'),
+    create_slot_if_missing: z
+      .boolean()
+      .default(true)
+      .describe('Create the slot (pgoutput) when it does not exist'),
     slot_type: z
       .enum(['permanent', 'temporary'])
       .default('permanent')
@@ -50,8 +53,17 @@ export const postgresCdcConfigSchema = z
       .enum(['initial', 'never'])
       .default('initial')
       .describe('initial: copy the published tables first, then stream from exactly that point'),
-    snapshot_batch_size: z.number().int().min(1).max(1_000_000).default(10_000).describe('Rows per snapshot FETCH'),
-    proto_version: z.union([z.literal(1), z.literal(2)]).default(1).describe('pgoutput protocol version'),
+    snapshot_batch_size: z
+      .number()
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .default(10_000)
+      .describe('Rows per snapshot FETCH'),
+    proto_version: z
+      .union([z.literal(1), z.literal(2)])
+      .default(1)
+      .describe('pgoutput protocol version'),
     batch_size: z
       .number()
       .int()
@@ -83,7 +95,8 @@ export const postgresCdcConfigSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['snapshot'],
-        message: 'a temporary slot cannot be combined with snapshot: initial; use snapshot: never or a permanent slot',
+        message:
+          'a temporary slot cannot be combined with snapshot: initial; use snapshot: never or a permanent slot',
       });
     }
     if (config.status_update_interval <= 0) {

@@ -61,7 +61,9 @@ export async function* snapshotPages(options: SnapshotOptions): AsyncGenerator<P
       logger.info('snapshot: reading a table', {
         table: table.name,
         ...(resumeAfter ? { resuming_after: resumeAfter } : {}),
-        ...(keyColumns.length === 0 ? { note: 'no primary key: checkpointed only at the end of the table' } : {}),
+        ...(keyColumns.length === 0
+          ? { note: 'no primary key: checkpointed only at the end of the table' }
+          : {}),
       });
       await client.query({
         text: `DECLARE ${CURSOR} NO SCROLL CURSOR FOR SELECT * FROM ${qualified}${where}${order}`,

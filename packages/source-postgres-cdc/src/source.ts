@@ -162,7 +162,9 @@ export function createPostgresCdcSource(
       application_name: APPLICATION_NAME,
       connectionTimeoutMillis: config.connect_timeout_ms,
     });
-    client.on('error', (error) => logger.warn(`${CONNECTOR}: a connection failed`, { error: redactor.redact(error.message) }));
+    client.on('error', (error) =>
+      logger.warn(`${CONNECTOR}: a connection failed`, { error: redactor.redact(error.message) }),
+    );
     try {
       await client.connect();
     } catch (error) {
@@ -207,7 +209,9 @@ export function createPostgresCdcSource(
     }
     const tables = await publishedTables(admin, config.publication_name);
     if (tables.length === 0) {
-      logger.warn(`${CONNECTOR}: publication "${config.publication_name}" has no tables; nothing will stream`);
+      logger.warn(
+        `${CONNECTOR}: publication "${config.publication_name}" has no tables; nothing will stream`,
+      );
     }
     for (const table of tables) {
       const { columns, identity } = await tableKey(admin, table);
@@ -232,13 +236,15 @@ export function createPostgresCdcSource(
       );
     }
     if (info && info.plugin !== 'pgoutput') {
-      throw fail(`replication slot "${slot}" uses plugin ${info.plugin ?? 'none'}, not pgoutput; use another slot_name`);
+      throw fail(
+        `replication slot "${slot}" uses plugin ${info.plugin ?? 'none'}, not pgoutput; use another slot_name`,
+      );
     }
     if (!bookmark) return;
     if (!info && config.slot_type === 'permanent') {
       throw fail(
         `replication slot "${slot}" does not exist, but the stored bookmark is at ${bookmark.lsn}: the changes ` +
-          'since then are gone. Reset this source\'s state (faucet state reset) to re-snapshot with a new slot',
+          "since then are gone. Reset this source's state (faucet state reset) to re-snapshot with a new slot",
       );
     }
     if (info?.confirmedFlushLsn && parseLsn(info.confirmedFlushLsn) > parseLsn(bookmark.lsn)) {
@@ -321,7 +327,10 @@ export function createPostgresCdcSource(
         if (!inUse || performance.now() > deadline || signal.aborted) {
           throw wrap(error, `starting replication from slot "${slot}" at ${formatLsn(startLsn)}`, signal);
         }
-        logger.info(`${CONNECTOR}: the slot is still held by a previous reader; retrying`, { slot, delay_ms: delay });
+        logger.info(`${CONNECTOR}: the slot is still held by a previous reader; retrying`, {
+          slot,
+          delay_ms: delay,
+        });
         await sleep(delay, signal);
         delay = Math.min(delay * 2, 4000);
       }
@@ -407,11 +416,19 @@ export function createPostgresCdcSource(
         const point = info.confirmedFlushLsn ?? '0/0';
         logger.warn(
           `${CONNECTOR}: slot "${slot}" already exists and there is no stored position: the snapshot is read ` +
-            'under a new snapshot and streaming starts at the slot\'s position, so a row changed meanwhile may ' +
+            "under a new snapshot and streaming starts at the slot's position, so a row changed meanwhile may " +
             'come twice (never missed). Let the source create its slot for an exact seam',
           { confirmed_flush_lsn: point },
         );
-        snapshotFrom = { kind: 'snapshot', slot, lsn: formatLsn(parseLsn(point)), exact: false, done: [], table: null, after: null };
+        snapshotFrom = {
+          kind: 'snapshot',
+          slot,
+          lsn: formatLsn(parseLsn(point)),
+          exact: false,
+          done: [],
+          table: null,
+          after: null,
+        };
       }
 
       // 2. The snapshot, checkpointed by table and key.
@@ -463,9 +480,19 @@ export function createPostgresCdcSource(
       // Report as confirmed only what is durable: the stored bookmark, else the slot's own position.
       const slotPosition = info?.confirmedFlushLsn ? parseLsn(info.confirmedFlushLsn) : startLsn;
       const confirmedLsn = bookmark?.kind === 'lsn' && ctx.durableState ? startLsn : slotPosition;
-      stream = await startStream(startLsn, confirmedLsn < startLsn ? confirmedLsn : startLsn, parser, pageSize, signal);
+      stream = await startStream(
+        startLsn,
+        confirmedLsn < startLsn ? confirmedLsn : startLsn,
+        parser,
+        pageSize,
+        signal,
+      );
       const live = stream;
-      logger.info(`${CONNECTOR}: streaming`, { slot, from: formatLsn(startLsn), publication: config.publication_name });
+      logger.info(`${CONNECTOR}: streaming`, {
+        slot,
+        from: formatLsn(startLsn),
+        publication: config.publication_name,
+      });
       statusTimer = setInterval(() => {
         live.sendStatus();
         void status(admin).catch(() => {});
@@ -487,9 +514,12 @@ export function createPostgresCdcSource(
               .catch((error: unknown) => {
                 if (!warned) {
                   warned = true;
-                  logger.warn(`${CONNECTOR}: could not write a heartbeat; the slot advances only with changes`, {
-                    error: redactor.redact(error instanceof Error ? error.message : String(error)),
-                  });
+                  logger.warn(
+                    `${CONNECTOR}: could not write a heartbeat; the slot advances only with changes`,
+                    {
+                      error: redactor.redact(error instanceof Error ? error.message : String(error)),
+                    },
+                  );
                 }
               })
               .finally(() => {
@@ -586,7 +616,9 @@ export function createPostgresCdcSource(
         }
         const { rows } = await admin.query<{ wal_level: string }>('SHOW wal_level');
         if (rows[0]?.wal_level !== 'logical') {
-          throw fail(`wal_level is ${rows[0]?.wal_level ?? 'unknown'}, not logical; set wal_level = logical and restart`);
+          throw fail(
+            `wal_level is ${rows[0]?.wal_level ?? 'unknown'}, not logical; set wal_level = logical and restart`,
+          );
         }
       } catch (error) {
         throw wrap(error, 'checking the slot');

@@ -118,14 +118,16 @@ export class ReplicationStream {
       this.service.once('start', () => resolve());
       this.service.once('error', (error: Error) => reject(error));
     });
-    this.running = this.service.subscribe(this.plugin, this.options.slot, formatLsn(this.options.startLsn)).then(
-      () => {
-        if (!this.stopped) this.channel.fail(new Error('the server ended the replication stream'));
-      },
-      (error: unknown) => {
-        if (!this.stopped) this.channel.fail(error);
-      },
-    );
+    this.running = this.service
+      .subscribe(this.plugin, this.options.slot, formatLsn(this.options.startLsn))
+      .then(
+        () => {
+          if (!this.stopped) this.channel.fail(new Error('the server ended the replication stream'));
+        },
+        (error: unknown) => {
+          if (!this.stopped) this.channel.fail(error);
+        },
+      );
     await started;
     this.sendStatus();
   }
@@ -190,10 +192,13 @@ export class ReplicationStream {
         const shape = message.columns.map((c) => `${c.name}:${c.typeOid}`).join(',');
         const before = this.relations.get(message.relationOid);
         if (before !== undefined && before !== shape) {
-          this.options.logger.info('postgres-cdc: a table changed shape; later records follow the new columns', {
-            table: `${message.schema}.${message.name}`,
-            columns: message.columns.map((c) => c.name),
-          });
+          this.options.logger.info(
+            'postgres-cdc: a table changed shape; later records follow the new columns',
+            {
+              table: `${message.schema}.${message.name}`,
+              columns: message.columns.map((c) => c.name),
+            },
+          );
         }
         this.relations.set(message.relationOid, shape);
         return;

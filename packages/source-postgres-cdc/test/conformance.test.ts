@@ -24,7 +24,10 @@ afterAll(async () => {
   if (!POSTGRES_URL) return;
   const client = new pg.Client(POSTGRES_URL);
   await client.connect();
-  await client.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+  await client.query(
+    'SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1',
+    [slot],
+  );
   await client.query(`DROP PUBLICATION IF EXISTS ${publication}`);
   await client.end();
 });
@@ -55,13 +58,20 @@ withPostgres('source "postgres-cdc" conformance', (url) => {
       await pool.query(`CREATE PUBLICATION ${publication} FOR TABLE ${table}`);
     },
     create: () =>
-      createPostgresCdcSource({
-        connection_url: url,
-        slot_name: slot,
-        publication_name: publication,
-        idle_timeout: '300ms',
-        heartbeat_interval: 0,
-      }, { onSnapshotFetch: (rows) => { served += rows; } }),
+      createPostgresCdcSource(
+        {
+          connection_url: url,
+          slot_name: slot,
+          publication_name: publication,
+          idle_timeout: '300ms',
+          heartbeat_interval: 0,
+        },
+        {
+          onSnapshotFetch: (rows) => {
+            served += rows;
+          },
+        },
+      ),
     capabilities: {
       bookmarks: 'every-page',
       streaming: { served: () => served },

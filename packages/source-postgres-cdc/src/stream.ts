@@ -269,7 +269,8 @@ export class ReplicationStream {
   private async add(record: FaucetRecord): Promise<void> {
     this.changes++;
     this.lastChangeAt = performance.now();
-    const txn = (this.txn ??= { commitTs: null, records: [], changes: 0 });
+    this.txn ??= { commitTs: null, records: [], changes: 0 };
+    const txn = this.txn;
     txn.changes++;
     txn.records.push(record);
     if (txn.records.length >= this.options.pageSize) {

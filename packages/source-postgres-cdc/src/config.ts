@@ -7,19 +7,26 @@ const PUBLICATION_NAME = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 
-/** `250ms`, `30s`, `5m`, `1h` or a number of seconds (as in the REST source), as milliseconds. */
+/**
+ * `250ms`, `30s`, `5m`, `1h`, or a number of seconds (as in the REST source). Kept as written and
+ * turned into milliseconds with {@link durationMs} where used, so validating a config twice (the CLI
+ * validates, then the factory does) cannot change its meaning.
+ */
 const duration = (what: string) =>
   z
     .union([
       z.string().regex(DURATION, 'expected a duration such as 500ms, 30s, 5m, 1h, or a number of seconds'),
       z.number().min(0),
     ])
-    .transform((value) => {
-      if (typeof value === 'number') return Math.round(value * 1000);
-      const match = DURATION.exec(value) as RegExpExecArray;
-      return Math.round(Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS]);
-    })
     .describe(what);
+
+/** A duration of the config in milliseconds. */
+export function durationMs(value: string | number): number {
+  if (typeof value === 'number') return Math.round(value * 1000);
+  const match = DURATION.exec(value);
+  if (!match) throw new TypeError(`not a duration: ${JSON.stringify(value)}`);
+  return Math.round(Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS]);
+}
 
 /**
  * The config a user writes under `source: { type: postgres-cdc, config: … }`. `secret()` marks the
@@ -77,17 +84,17 @@ export const postgresCdcConfigSchema = z
       .min(1)
       .default(10_000)
       .describe('Most records received but not yet taken by the run; the stream pauses beyond it'),
-    idle_timeout: duration('Stop after this long without a change (0: run until cancelled)').prefault('30s'),
+    idle_timeout: duration('Stop after this long without a change (0: run until cancelled)').default('30s'),
     max_messages: z
       .number()
       .int()
       .min(1)
       .optional()
       .describe('Stop at the end of the transaction that reaches this many changes'),
-    status_update_interval: duration('How often the slot position is reported to the server').prefault('10s'),
+    status_update_interval: duration('How often the slot position is reported to the server').default('10s'),
     heartbeat_interval: duration(
       'After this long without a transaction, write a heartbeat (pg_logical_emit_message) so the slot can advance on a quiet database (0: off)',
-    ).prefault('15s'),
+    ).default('15s'),
     connect_timeout_ms: connectTimeoutMsSchema(),
   })
   .superRefine((config, ctx) => {
@@ -99,7 +106,7 @@ export const postgresCdcConfigSchema = z
           'a temporary slot cannot be combined with snapshot: initial; use snapshot: never or a permanent slot',
       });
     }
-    if (config.status_update_interval <= 0) {
+    if (durationMs(config.status_update_interval) <= 0) {
       ctx.addIssue({ code: 'custom', path: ['status_update_interval'], message: 'must be more than 0' });
     }
   });

@@ -47,7 +47,12 @@ import {
   slotLagBytes,
   tableKey,
 } from './catalog.js';
-import { type PostgresCdcConfig, type PostgresCdcConfigInput, postgresCdcConfigSchema } from './config.js';
+import {
+  durationMs,
+  type PostgresCdcConfig,
+  type PostgresCdcConfigInput,
+  postgresCdcConfigSchema,
+} from './config.js';
 import { formatLsn, parseLsn } from './lsn.js';
 import { snapshotPages } from './snapshot.js';
 import { HEARTBEAT_PREFIX, ReplicationStream } from './stream.js';
@@ -131,6 +136,9 @@ export function createPostgresCdcSource(
   const redactor = options.redactor ?? Redactor.forConfig(config).add(config.connection_url);
   const server = serverName(config.connection_url);
   const slot = config.slot_name;
+  const idleTimeoutMs = durationMs(config.idle_timeout);
+  const statusIntervalMs = durationMs(config.status_update_interval);
+  const heartbeatMs = durationMs(config.heartbeat_interval);
   let stream: ReplicationStream | undefined;
   /** The newest stored bookmark of this run, and who waits for it. */
   let storedLsn: bigint | undefined;
@@ -496,14 +504,14 @@ export function createPostgresCdcSource(
       statusTimer = setInterval(() => {
         live.sendStatus();
         void status(admin).catch(() => {});
-      }, config.status_update_interval);
+      }, statusIntervalMs);
       statusTimer.unref();
-      if (config.heartbeat_interval > 0) {
+      if (heartbeatMs > 0) {
         let beating = false;
         let warned = false;
         heartbeatTimer = setInterval(
           () => {
-            if (beating || performance.now() - live.lastCommitAt < config.heartbeat_interval) return;
+            if (beating || performance.now() - live.lastCommitAt < heartbeatMs) return;
             beating = true;
             live.lastCommitAt = performance.now();
             admin
@@ -526,7 +534,7 @@ export function createPostgresCdcSource(
                 beating = false;
               });
           },
-          Math.min(1000, config.heartbeat_interval),
+          Math.min(1000, heartbeatMs),
         );
         heartbeatTimer.unref();
       }
@@ -534,7 +542,7 @@ export function createPostgresCdcSource(
       let lastYielded: bigint | undefined;
       let reason = 'cancelled';
       for (;;) {
-        const idle = config.idle_timeout;
+        const idle = idleTimeoutMs;
         const wait = idle > 0 ? Math.max(0, live.lastChangeAt + idle - performance.now()) : undefined;
         let taken: Awaited<ReturnType<typeof live.channel.take>>;
         try {

@@ -149,6 +149,11 @@ export async function runInvocation(
         env,
       );
       source = created;
+      if (created.stateKey !== undefined && created.stateKey !== stateKey) {
+        logger.info(`the source keeps its position under its own state key "${created.stateKey}"`, {
+          pipeline_state_key: stateKey,
+        });
+      }
 
       if (options.mode === 'preview') {
         sink = jsonLinesSink(options.output ?? process.stdout);

@@ -86,7 +86,7 @@ export class ReplicationStream {
   private running: Promise<unknown> | undefined;
 
   constructor(private readonly options: StreamOptions) {
-    this.channel = new PageChannel(Math.max(options.capacity, options.pageSize));
+    this.channel = new PageChannel(Math.max(options.capacity, options.pageSize), options.pageSize);
     this.confirmed = options.confirmedLsn;
     this.service = new LogicalReplicationService(
       {

@@ -89,6 +89,24 @@ describe('PageChannel', () => {
     expect(await channel.take(10, signal)).toBe('timeout');
   });
 
+  it('joins whole transactions waiting back to back into one page, never a partial one', async () => {
+    const channel = new PageChannel(100, 5);
+    const signal = new AbortController().signal;
+    await channel.push({ records: [{ i: 1 }, { i: 2 }], bookmark: 'a' });
+    await channel.push({ records: [{ i: 3 }], bookmark: 'b' });
+    await channel.push({ records: [{ i: 4 }, { i: 5 }, { i: 6 }] }); // part of a transaction: its own page
+    await channel.push({ records: [{ i: 7 }], bookmark: 'c' });
+    await channel.push({ records: [{ i: 8 }, { i: 9 }, { i: 10 }, { i: 11 }, { i: 12 }], bookmark: 'd' }); // too big to join
+    const taken = [];
+    for (let n = 0; n < 4; n++) taken.push(await channel.take(10, signal));
+    expect(taken).toEqual([
+      { records: [{ i: 1 }, { i: 2 }, { i: 3 }], bookmark: 'b' },
+      { records: [{ i: 4 }, { i: 5 }, { i: 6 }] },
+      { records: [{ i: 7 }], bookmark: 'c' },
+      { records: [{ i: 8 }, { i: 9 }, { i: 10 }, { i: 11 }, { i: 12 }], bookmark: 'd' },
+    ]);
+  });
+
   it('hands the failure to the consumer after the pages before it, and honours the signal', async () => {
     const channel = new PageChannel(10);
     await channel.push({ records: [{ i: 1 }] });

@@ -107,9 +107,59 @@ const partitionsSchema = z
     param: z.string().min(1).optional().describe('query parameter set to each value'),
     placeholder: z.string().min(1).optional().describe('{placeholder} in `path` set to each value'),
     values: z.array(z.union([z.string(), z.number()])).min(1),
+    concurrency: z.number().int().min(1).default(4).describe('partitions read at once, at most'),
   })
   .refine((p) => (p.param === undefined) !== (p.placeholder === undefined), {
     message: 'give exactly one of param or placeholder',
+  });
+
+const tlsSchema = z
+  .strictObject({
+    ca: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('PEM text of the CA certificate(s) to trust instead of the default root CAs'),
+    ca_file: z.string().min(1).optional().describe('path of a PEM file with the CA certificate(s) to trust'),
+    cert: z.string().min(1).optional().describe('PEM text of the client certificate (chain)'),
+    cert_file: z.string().min(1).optional().describe('path of a PEM file with the client certificate'),
+    key: secret(z.string().min(1)).optional().describe('PEM text of the client private key'),
+    key_file: z.string().min(1).optional().describe('path of a PEM file with the client private key'),
+    passphrase: secret(z.string().min(1)).optional().describe('passphrase of an encrypted client key'),
+    reject_unauthorized: z
+      .boolean()
+      .default(true)
+      .describe('verify the server certificate; false accepts any certificate (never in production)'),
+    server_name: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('name sent as SNI and checked against the server certificate instead of the URL host'),
+  })
+  .superRefine((t, ctx) => {
+    const pairs: [string, unknown, string, unknown][] = [
+      ['ca', t.ca, 'ca_file', t.ca_file],
+      ['cert', t.cert, 'cert_file', t.cert_file],
+      ['key', t.key, 'key_file', t.key_file],
+    ];
+    for (const [a, va, b, vb] of pairs) {
+      if (va !== undefined && vb !== undefined) {
+        ctx.addIssue({ code: 'custom', path: [b], message: `give ${a} or ${b}, not both` });
+      }
+    }
+    const hasCert = t.cert !== undefined || t.cert_file !== undefined;
+    const hasKey = t.key !== undefined || t.key_file !== undefined;
+    if (hasCert !== hasKey) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [hasCert ? 'key_file' : 'cert_file'],
+        message:
+          'a client certificate needs both a certificate (cert or cert_file) and its key (key or key_file)',
+      });
+    }
+    if (t.passphrase !== undefined && !hasKey) {
+      ctx.addIssue({ code: 'custom', path: ['passphrase'], message: 'passphrase needs key or key_file' });
+    }
   });
 
 export const restSourceConfigSchema = z
@@ -137,6 +187,7 @@ export const restSourceConfigSchema = z
     conditional_requests: z.boolean().default(false).describe('send If-None-Match / If-Modified-Since'),
     window: windowSchema.optional(),
     partitions: partitionsSchema.optional(),
+    tls: tlsSchema.optional(),
     schema_sample_size: z.number().int().positive().default(100),
     name: z.string().min(1).optional().describe('stream name for discover()'),
   })
@@ -150,3 +201,4 @@ export type RestSourceConfig = z.infer<typeof restSourceConfigSchema>;
 export type RestSourceConfigInput = z.input<typeof restSourceConfigSchema>;
 export type PaginationConfig = RestSourceConfig['pagination'];
 export type AuthConfig = RestSourceConfig['auth'];
+export type TlsConfig = NonNullable<RestSourceConfig['tls']>;

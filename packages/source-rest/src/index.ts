@@ -1,6 +1,6 @@
 /**
  * @faucet/source-rest: read a REST API with pagination, auth, retries, incremental cursors, time
- * windows and conditional requests. The default export is the plugin descriptor the CLI loads
+ * windows, conditional requests, concurrent partitions and TLS options. The default export is the plugin descriptor the CLI loads
  * (`type: rest`); the named exports serve programmatic use.
  */
 import { defineSource } from '@faucet/core';
@@ -15,13 +15,14 @@ export {
 } from './config.js';
 export { first as jsonPathFirst, select as jsonPathSelect } from './jsonpath.js';
 export { extractRecords, nextFromLinkHeader } from './pagination.js';
+export { partitionId } from './partitions.js';
 export { inferSchema } from './schema.js';
 export { createRestSource, type RestSourceOptions } from './source.js';
 
 export default defineSource<RestSourceConfig>({
   id: 'rest',
   version: '0.1.0',
-  description: 'Reads a REST API: pagination, auth, retries, incremental cursors, windows',
+  description: 'Reads a REST API: pagination, auth, retries, incremental cursors, windows, partitions, TLS',
   configSchema: restSourceConfigSchema,
   create(config, env) {
     return createRestSource(config, { logger: env.logger, redactor: env.redactor });

@@ -10,6 +10,7 @@ import {
   SourceError,
   TimeoutError,
 } from '@faucet/core';
+import { describeTlsFailure } from './transport.js';
 
 export type QueryValue = string | number | boolean | readonly (string | number | boolean)[];
 
@@ -71,11 +72,12 @@ function snippet(text: string, redactor: Redactor): string {
   return clean.length > MAX_BODY_IN_MESSAGE ? `${clean.slice(0, MAX_BODY_IN_MESSAGE)}…` : clean;
 }
 
-function errorCode(error: unknown): string | undefined {
+/** The first error in the cause chain that carries a code (`ECONNREFUSED`, `SELF_SIGNED_CERT_IN_CHAIN`). */
+function rootFailure(error: unknown): { code: string; message: string } | undefined {
   let current: unknown = error;
   for (let i = 0; i < 5 && current instanceof Error; i++) {
     const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
+    if (typeof code === 'string') return { code, message: current.message };
     current = current.cause;
   }
   return undefined;
@@ -126,9 +128,13 @@ export async function send(request: HttpRequest, options: SendOptions): Promise<
         retryable: true,
       });
     }
-    const code = errorCode(error) ?? 'network error';
+    const failure = rootFailure(error);
+    const code = failure?.code ?? 'network error';
     const port = request.url.port || (request.url.protocol === 'https:' ? '443' : '80');
-    throw new ConnectionError(`${where}: cannot reach ${request.url.hostname}:${port} (${code})`, {
+    const hostPort = `${request.url.hostname}:${port}`;
+    const tls = failure && describeTlsFailure(code, options.redactor.redact(failure.message), hostPort);
+    if (tls) throw new ConnectionError(`${where}: ${tls}`, { connector: CONNECTOR, retryable: false });
+    throw new ConnectionError(`${where}: cannot reach ${hostPort} (${code})`, {
       connector: CONNECTOR,
       retryable: true,
     });

@@ -3,6 +3,8 @@
  * or per time window), keeping records past the stored cursor. Bookmarks:
  *
  * - Incremental / conditional: `{cursor?, etag?, last_modified?}` on the final page only (unordered).
+ * - `partitions`: the same bookmark per partition, on that partition's final page, with
+ *   `page.partition` set so the engine stores it under `{stateKey}::{id}`.
  * - `window`: the `readSlices` bookmark, one checkpoint at the end of each window.
  * - FullTable without conditional requests: no bookmark (every run reads everything).
  */
@@ -13,7 +15,9 @@ import {
   createCursorFilter,
   createRunningMax,
   type DiscoveredStream,
+  errorMessage,
   type FaucetRecord,
+  isFaucetError,
   isPartialWindow,
   type JsonValue,
   type Logger,
@@ -27,6 +31,7 @@ import {
   type SlicePage,
   type Source,
   type SourceContext,
+  SourceError,
   silentLogger,
   type TimeWindow,
   timeWindows,
@@ -41,6 +46,7 @@ import {
 import { conditionalHeaders, type RestBookmark, readBookmark, writeBookmark } from './incremental.js';
 import { isValidPath } from './jsonpath.js';
 import { type Exchange, paginate } from './pagination.js';
+import { mergeConcurrent, partitionIds } from './partitions.js';
 import { createRateLimiter } from './ratelimit.js';
 import {
   buildUrl,
@@ -53,6 +59,7 @@ import {
   setQuery,
 } from './request.js';
 import { inferSchema } from './schema.js';
+import { createTransport } from './transport.js';
 
 export interface RestSourceOptions {
   logger?: Logger;
@@ -64,7 +71,16 @@ export interface RestSourceOptions {
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Jitter source for retries. */
   random?: () => number;
+  /** Replaces the HTTP client (undici with the `tls` settings); tests inject one. */
   fetch?: typeof fetch;
+}
+
+type PartitionValue = string | number;
+
+interface Partition {
+  value: PartitionValue;
+  /** The value made safe for a state key (see `partitionId`). */
+  id: string;
 }
 
 function parseConfig(input: RestSourceConfigInput): RestSourceConfig {
@@ -94,6 +110,14 @@ function parseConfig(input: RestSourceConfigInput): RestSourceConfig {
     if (c.window && !Number.isFinite(durationMs(c.window.size))) {
       issues.push({ path: 'window.size', message: 'not a duration' });
     }
+    if (c.partitions) {
+      try {
+        partitionIds(c.partitions.values);
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        issues.push(...error.issues);
+      }
+    }
     if (issues.length === 0) return c;
   }
   throw new ConfigError(issues, { context: 'invalid config for source "rest"' });
@@ -107,6 +131,29 @@ function* chunks(records: FaucetRecord[], size: number): Generator<FaucetRecord[
   for (let i = 0; i < records.length; i += size) yield records.slice(i, i + size);
 }
 
+/**
+ * A partition's failure, prefixed with the partition's value (and id when they differ). FaucetErrors
+ * keep their class, code and fields; the copy leaves the original alone, since one error (a failed
+ * token request) can reach several partitions.
+ */
+function inPartition(error: unknown, partition: Partition, redactor: Redactor): Error {
+  const shown = JSON.stringify(partition.value);
+  const label = redactor.redact(
+    `partition ${shown}${String(partition.value) === partition.id ? '' : ` (id ${partition.id})`}`,
+  );
+  if (!isFaucetError(error)) {
+    return new SourceError(`${label}: ${errorMessage(error)}`, { connector: 'rest', cause: error });
+  }
+  const copy = Object.create(Object.getPrototypeOf(error)) as typeof error;
+  for (const key of Reflect.ownKeys(error)) {
+    const descriptor = Reflect.getOwnPropertyDescriptor(error, key);
+    if (descriptor) Reflect.defineProperty(copy, key, descriptor);
+  }
+  copy.message = `${label}: ${error.message}`;
+  if (error.stack) copy.stack = error.stack.replace(error.message, copy.message);
+  return copy;
+}
+
 export function createRestSource(input: RestSourceConfigInput, options: RestSourceOptions = {}): Source {
   const config = parseConfig(input);
   const redactor =
@@ -114,19 +161,36 @@ export function createRestSource(input: RestSourceConfigInput, options: RestSour
     Redactor.forConfig(config, configJsonSchema({ configSchema: restSourceConfigSchema }));
   const now = options.now ?? Date.now;
   const defaultLogger = options.logger ?? silentLogger;
+  const transport = options.fetch
+    ? { fetch: options.fetch, insecure: false }
+    : createTransport(config.tls, redactor);
+  const partitionValues = config.partitions?.values;
+  const partitions: Partition[] | undefined = partitionValues
+    ? partitionIds(partitionValues).map((id, i) => ({ value: partitionValues[i] as PartitionValue, id }))
+    : undefined;
   const auth = createAuthenticator(config.auth, {
     redactor,
     now,
     timeoutMs: config.timeout_ms,
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    fetch: transport.fetch,
   });
   const secretParams = auth.secretParams;
+  let warnedInsecure = false;
+  const warnIfInsecure = (logger: Logger) => {
+    if (!transport.insecure || warnedInsecure) return;
+    warnedInsecure = true;
+    logger.warn(
+      'rest: tls.reject_unauthorized is false: server certificates are not verified, so anyone on the ' +
+        'network path can read and change this traffic; set tls.ca_file instead',
+      { base_url: displayUrl(config.base_url, redactor, secretParams) },
+    );
+  };
   const limiter = createRateLimiter(config.requests_per_second, now, options.sleep);
   const tolerated = new Set(config.tolerated_statuses);
   const describe = (request: HttpRequest) =>
     `${request.method} ${displayUrl(request.url, redactor, secretParams)}`;
 
-  function initialRequest(partition: string | number | undefined, cursor: JsonValue | undefined) {
+  function initialRequest(partition: PartitionValue | undefined, cursor: JsonValue | undefined) {
     const parts = config.partitions;
     const pathParams = { ...config.path_params };
     if (parts?.placeholder !== undefined && partition !== undefined) {
@@ -145,12 +209,13 @@ export function createRestSource(input: RestSourceConfigInput, options: RestSour
   }
 
   function makeExchange(signal: AbortSignal, logger: Logger): Exchange {
+    warnIfInsecure(logger);
     const sendOptions: SendOptions = {
       timeoutMs: config.timeout_ms,
       signal,
       redactor,
       secretParams,
-      ...(options.fetch ? { fetch: options.fetch } : {}),
+      fetch: transport.fetch,
     };
     const attempt = (base: HttpRequest) =>
       retry(
@@ -208,9 +273,23 @@ export function createRestSource(input: RestSourceConfigInput, options: RestSour
     };
   }
 
-  async function* readPlain(ctx: SourceContext): AsyncGenerator<Page, void, undefined> {
-    const logger = ctx.logger ?? defaultLogger;
-    const stored = readBookmark(ctx.bookmark);
+  interface ChainOptions {
+    partition: PartitionValue | undefined;
+    /** The bookmark this chain resumes from (the run's, or its partition's). */
+    stored: RestBookmark;
+    exchange: Exchange;
+    logger: Logger;
+    batchSize: number;
+    /**
+     * On a 304: true yields one empty page carrying `stored` again (the unpartitioned read, whose
+     * one bookmark may be the run's only page); false yields nothing, so the stored value stays as it is.
+     */
+    pageOn304: boolean;
+  }
+
+  /** One request chain: its pages re-cut to `batchSize`, the chain's bookmark on the last one. */
+  function readChain(chain: ChainOptions): AsyncGenerator<Page, void, undefined> {
+    const { stored, logger } = chain;
     const method = config.replication_method;
     const incremental = method.type === 'Incremental' ? method : undefined;
     const start = incremental ? resolveStartBookmark(stored.cursor, incremental.start_value) : undefined;
@@ -220,51 +299,92 @@ export function createRestSource(input: RestSourceConfigInput, options: RestSour
     const max = incremental
       ? createRunningMax({ cursorField: incremental.cursor_field, initial: start, logger })
       : undefined;
-    const conditional = config.conditional_requests && config.partitions === undefined;
+    const conditional = config.conditional_requests;
     const validators: RestBookmark = {};
     let notModified = false;
-    const exchange = makeExchange(ctx.signal, logger);
-    const partitions: (string | number | undefined)[] = config.partitions?.values ?? [undefined];
 
     async function* records(): AsyncGenerator<FaucetRecord> {
-      for (const partition of partitions) {
-        const request = initialRequest(partition, start);
-        if (conditional) Object.assign(request.headers, conditionalHeaders(stored));
-        let firstPage = true;
-        const pages = paginate(request, exchange, {
-          pagination: config.pagination,
-          recordsPath: config.records_path,
-          maxPages: config.max_pages,
-          logger,
-          describe,
-        });
-        for await (const page of pages) {
-          if (firstPage && conditional) {
-            if (page.response.status === 304) notModified = true;
-            const etag = page.response.headers.get('etag');
-            const lastModified = page.response.headers.get('last-modified');
-            if (etag) validators.etag = etag;
-            if (lastModified) validators.last_modified = lastModified;
-          }
-          firstPage = false;
-          for (const record of page.records) {
-            if (keep && !keep(record)) continue;
-            max?.observe(record);
-            yield record;
-          }
+      const request = initialRequest(chain.partition, start);
+      if (conditional) Object.assign(request.headers, conditionalHeaders(stored));
+      let firstPage = true;
+      const pages = paginate(request, chain.exchange, {
+        pagination: config.pagination,
+        recordsPath: config.records_path,
+        maxPages: config.max_pages,
+        logger,
+        describe,
+      });
+      for await (const page of pages) {
+        if (firstPage && conditional) {
+          if (page.response.status === 304) notModified = true;
+          const etag = page.response.headers.get('etag');
+          const lastModified = page.response.headers.get('last-modified');
+          if (etag) validators.etag = etag;
+          if (lastModified) validators.last_modified = lastModified;
+        }
+        firstPage = false;
+        for (const record of page.records) {
+          if (keep && !keep(record)) continue;
+          max?.observe(record);
+          yield record;
         }
       }
     }
 
-    yield* paginateRecords(records(), {
-      batchSize: ctx.batchSize,
+    return paginateRecords(records(), {
+      batchSize: chain.batchSize,
       finalBookmark: () => {
-        if (notModified) return writeBookmark(stored);
+        if (notModified) return chain.pageOn304 ? writeBookmark(stored) : undefined;
         const bookmark: RestBookmark = { ...(conditional ? validators : {}) };
         if (max?.value !== undefined) bookmark.cursor = max.value;
         return writeBookmark(bookmark);
       },
     });
+  }
+
+  function readPlain(ctx: SourceContext): AsyncGenerator<Page, void, undefined> {
+    const logger = ctx.logger ?? defaultLogger;
+    return readChain({
+      partition: undefined,
+      stored: readBookmark(ctx.bookmark),
+      exchange: makeExchange(ctx.signal, logger),
+      logger,
+      batchSize: ctx.batchSize,
+      pageOn304: true,
+    });
+  }
+
+  /**
+   * Every partition's chain, `partitions.concurrency` at once, merged through a queue of at most
+   * that many pages. Each resumes from its own bookmark (`ctx.partitionBookmark`) and tags every
+   * page with its id, so its final page's bookmark lands under `{stateKey}::{id}`. One partition
+   * failing aborts the others' requests and fails the read, naming the partition.
+   */
+  function readPartitioned(
+    ctx: SourceContext,
+    list: readonly Partition[],
+  ): AsyncGenerator<Page, void, undefined> {
+    const logger = ctx.logger ?? defaultLogger;
+    const concurrency = config.partitions?.concurrency ?? 1;
+    async function* partitionPages(partition: Partition, signal: AbortSignal): AsyncGenerator<Page> {
+      try {
+        const stored = readBookmark(await ctx.partitionBookmark?.(partition.id));
+        const pages = readChain({
+          partition: partition.value,
+          stored,
+          exchange: makeExchange(signal, logger),
+          logger,
+          batchSize: ctx.batchSize,
+          pageOn304: false,
+        });
+        for await (const page of pages) yield { ...page, partition: partition.id };
+      } catch (error) {
+        // Stopped because another partition failed or the run was cancelled: not this one's failure.
+        if (signal.aborted) throw error;
+        throw inPartition(error, partition, redactor);
+      }
+    }
+    return mergeConcurrent(list, { concurrency, capacity: concurrency, signal: ctx.signal }, partitionPages);
   }
 
   async function* readWindows(ctx: SourceContext): AsyncGenerator<Page, void, undefined> {
@@ -315,7 +435,8 @@ export function createRestSource(input: RestSourceConfigInput, options: RestSour
 
   return {
     read(ctx) {
-      return config.window ? readWindows(ctx) : readPlain(ctx);
+      if (config.window) return readWindows(ctx);
+      return partitions ? readPartitioned(ctx, partitions) : readPlain(ctx);
     },
     async check() {
       await firstPage();

@@ -1,6 +1,14 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type FaucetRecord, type JsonValue, type Page, type Source, silentLogger } from '@faucet/core';
+import {
+  type FaucetRecord,
+  type JsonObject,
+  type JsonValue,
+  type Logger,
+  type Page,
+  type Source,
+  silentLogger,
+} from '@faucet/core';
 
 export interface TestServer {
   url: string;
@@ -81,3 +89,15 @@ export function lastBookmark(pages: readonly Page[]): JsonValue | undefined {
 }
 
 export const noSleep = async () => {};
+
+/** A logger that keeps every line, for tests that check what was logged. */
+export function captureLogger(): {
+  logger: Logger;
+  lines: { level: string; msg: string; fields?: JsonObject }[];
+} {
+  const lines: { level: string; msg: string; fields?: JsonObject }[] = [];
+  const at = (level: string) => (msg: string, fields?: JsonObject) => {
+    lines.push(fields === undefined ? { level, msg } : { level, msg, fields });
+  };
+  return { logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, lines };
+}

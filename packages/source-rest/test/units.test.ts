@@ -9,7 +9,7 @@ import restSource, {
 } from '@faucet/source-rest';
 import { instantiate } from '@faucet/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { json, lastBookmark, readAll, startServer, type TestServer } from './helpers.js';
+import { json, readAll, startServer, type TestServer } from './helpers.js';
 
 let server: TestServer | undefined;
 afterEach(async () => {
@@ -106,7 +106,7 @@ describe('requests', () => {
 });
 
 describe('partitions', () => {
-  it('fans out over values (placeholder and param), one consolidated bookmark', async () => {
+  it('fans out over values (placeholder and param), one bookmark per partition', async () => {
     server = await startServer((req, res) => {
       const region = req.url.searchParams.get('region') ?? req.url.pathname.split('/')[2];
       json(res, [{ id: `${region}-1`, ts: region === 'eu' ? 5 : 7 }]);
@@ -118,13 +118,22 @@ describe('partitions', () => {
       replication_method: { type: 'Incremental', cursor_field: 'ts' },
     });
     const first = await readAll(byPath);
-    expect(first.records.map((r) => r.id)).toEqual(['eu-1', 'us-1']);
-    expect(lastBookmark(first.pages)).toEqual({ cursor: 7 });
+    // Partitions are read concurrently: records of different partitions may come in any order.
+    expect(first.records.map((r) => r.id).sort()).toEqual(['eu-1', 'us-1']);
+    expect(server.requests.map((r) => r.url.pathname).sort()).toEqual([
+      '/regions/eu/items',
+      '/regions/us/items',
+    ]);
+    expect(first.pages.every((p) => p.partition === String(p.records[0]?.id).slice(0, 2))).toBe(true);
+    const bookmarks = Object.fromEntries(
+      first.pages.filter((p) => p.bookmark !== undefined).map((p) => [p.partition, p.bookmark]),
+    );
+    expect(bookmarks).toEqual({ eu: { cursor: 5 }, us: { cursor: 7 } });
     const byParam = createRestSource({
       base_url: server.url,
       partitions: { param: 'region', values: ['eu', 'us'] },
     });
-    expect((await readAll(byParam)).records.map((r) => r.id)).toEqual(['eu-1', 'us-1']);
+    expect((await readAll(byParam)).records.map((r) => r.id).sort()).toEqual(['eu-1', 'us-1']);
   });
 });
 

@@ -134,15 +134,50 @@ export function stateSetCommand(
   });
 }
 
+/** Takes the locks of all keys (in order), releasing the ones taken when one is refused. */
+async function withLocks<T>(
+  store: StateStore,
+  keys: readonly string[],
+  action: () => Promise<T>,
+): Promise<T> {
+  const [first, ...rest] = keys;
+  if (first === undefined) return action();
+  return withLock(store, first, () => withLocks(store, rest, action));
+}
+
+const MAX_KEYS_SHOWN = 5;
+
+/**
+ * Delete a key and every key under it (`{key}::…`): the per-partition keys of a partitioned source
+ * (`{key}::{partition}`) and, for a DAG child row, its per-parent keys. Left behind, they would make
+ * the next run resume those partitions instead of starting from the beginning. Each key's lock is
+ * taken, so this refuses while a run (of the row or of one DAG invocation) holds one.
+ */
 export function stateDeleteCommand(key: string, options: StateOptions, io: CliIo): Promise<number> {
   assertStateKey(key);
   return withStore(options, io, async (store) => {
-    const existed = (await store.get(key)) !== undefined;
-    await withLock(store, key, () => store.delete(key));
-    writeLine(
-      io.stderr,
-      existed ? `deleted "${key}"; its next run starts from the beginning` : `no state under "${key}"`,
-    );
+    // Listed under the key's lock: a run of the row holds it while it stores partition keys.
+    const { existed, under } = await withLock(store, key, async () => {
+      const found = {
+        existed: (await store.get(key)) !== undefined,
+        under: (await store.list(`${key}::`)).sort(),
+      };
+      await withLocks(store, found.under, async () => {
+        await store.delete(key);
+        for (const sub of found.under) await store.delete(sub);
+      });
+      return found;
+    });
+    const fresh = 'its next run starts from the beginning';
+    if (under.length === 0) {
+      writeLine(io.stderr, existed ? `deleted "${key}"; ${fresh}` : `no state under "${key}"`);
+      return ExitCode.ok;
+    }
+    const count = `${under.length} ${under.length === 1 ? 'key' : 'keys'}`;
+    const more = under.length > MAX_KEYS_SHOWN ? `, and ${under.length - MAX_KEYS_SHOWN} more` : '';
+    const listed = `(${under.slice(0, MAX_KEYS_SHOWN).join(', ')}${more})`;
+    const what = existed ? `"${key}" and ${count} under it` : `${count} under "${key}"`;
+    writeLine(io.stderr, `deleted ${what} ${listed}; ${fresh}`);
     return ExitCode.ok;
   });
 }

@@ -1,9 +1,5 @@
 /** The source's pure parts, without a database: value parsing, SQL building, bookmarks, config. */
-import { isFaucetError } from '@faucet/core';
-import { postgresSourceConfigSchema } from '@faucet/source-postgres';
-import { describe, expect, it } from 'vitest';
-import { startFromBookmark } from '../src/bookmark.js';
-import { buildReadQuery, fromItem, stripTrailingSemicolons } from '../src/query.js';
+
 import {
   parseArrayLiteral,
   parseBytea,
@@ -11,7 +7,12 @@ import {
   parserFor,
   parseTimestamp,
   parseTimestamptz,
-} from '../src/types.js';
+} from '@faucet/common-postgres';
+import { isFaucetError } from '@faucet/core';
+import { postgresSourceConfigSchema } from '@faucet/source-postgres';
+import { describe, expect, it } from 'vitest';
+import { startFromBookmark } from '../src/bookmark.js';
+import { buildReadQuery, fromItem, stripTrailingSemicolons } from '../src/query.js';
 
 describe('value parsing', () => {
   it('turns timestamps into ISO-8601, keeping microseconds', () => {

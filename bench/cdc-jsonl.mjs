@@ -147,7 +147,17 @@ async function write(client) {
 function runChild(stateDir) {
   const proc = spawn(
     process.execPath,
-    [self, '--child', stateDir, '--expect', String(changes), '--url', url],
+    [
+      // FAUCET_BENCH_PROFILE=<dir>: write a CPU profile of each run there.
+      ...(process.env.FAUCET_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.FAUCET_BENCH_PROFILE] : []),
+      self,
+      '--child',
+      stateDir,
+      '--expect',
+      String(changes),
+      '--url',
+      url,
+    ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },

@@ -1,6 +1,7 @@
 /** The `faucet` command line: commands, flags and exit codes (see README.md). */
 import type { LogLevel } from '@faucet/core';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { checkCommand } from './commands/check.js';
 import { errorText, exitCodeFor, parsePositiveInt } from './commands/common.js';
 import { connectorsCommand } from './commands/connectors.js';
 import { dlqInspectCommand, dlqReplayCommand } from './commands/dlq.js';
@@ -96,6 +97,17 @@ function program(io: CliIo, exit: { code: number }): Command {
     .addOption(outputOption())
     .action((config: string | undefined, opts: { output: 'text' | 'json' }) =>
       run(() => validateCommand(config, { output: opts.output }, io))(),
+    );
+
+  root
+    .command('check')
+    .description(
+      "check each row's source (reachable, readable; facts such as a CDC slot's lag) and its stored state",
+    )
+    .argument('[config]', 'pipeline file')
+    .addOption(outputOption())
+    .action((config: string | undefined, opts: { output: 'text' | 'json' }) =>
+      run(() => checkCommand(config, { output: opts.output }, io))(),
     );
 
   root

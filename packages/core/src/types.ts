@@ -79,6 +79,11 @@ export interface Source {
   /** Cheap connectivity / permission probe; throws a FaucetError when the source is unusable. */
   check?(): Promise<void>;
   discover?(): Promise<DiscoveredStream[]>;
+  /**
+   * Facts about the source's position upstream worth showing an operator (e.g. a replication slot's
+   * lag in bytes); `faucet check` prints them. Throws a FaucetError when the source is unusable.
+   */
+  status?(): Promise<JsonObject>;
   close?(): Promise<void>;
   /**
    * A state key owned by the outside object this source reads (e.g. `postgres-cdc:<slot>`); when

@@ -124,7 +124,7 @@ export interface SlotStatus extends JsonObject {
 
 export interface PostgresCdcSource extends Source {
   /** The slot as the server sees it now (lag in bytes included). */
-  slotStatus(): Promise<SlotStatus>;
+  status(): Promise<SlotStatus>;
 }
 
 export function createPostgresCdcSource(
@@ -634,7 +634,7 @@ export function createPostgresCdcSource(
         await admin.end().catch(() => {});
       }
     },
-    async slotStatus() {
+    async status() {
       const admin = await connect();
       try {
         return await status(admin);

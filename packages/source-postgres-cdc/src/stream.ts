@@ -183,6 +183,7 @@ export class ReplicationStream {
     await this.channel.push(page);
   }
 
+  /** `lsn`: the XLogData position of the message, already in pg_lsn's form (the library formats it so). */
   private async onMessage(lsn: string, message: Pgoutput.Message): Promise<void> {
     switch (message.tag) {
       case 'begin':
@@ -209,7 +210,7 @@ export class ReplicationStream {
             op: 'insert',
             schema: message.relation.schema,
             table: message.relation.name,
-            lsn: normalise(lsn),
+            lsn,
             commitTs: this.txn?.commitTs ?? null,
             key: keyOf(message.relation, message.new),
             before: null,
@@ -222,7 +223,7 @@ export class ReplicationStream {
             op: 'update',
             schema: message.relation.schema,
             table: message.relation.name,
-            lsn: normalise(lsn),
+            lsn,
             commitTs: this.txn?.commitTs ?? null,
             key: keyOf(message.relation, message.key, message.old, message.new),
             before: plain(message.old),
@@ -235,7 +236,7 @@ export class ReplicationStream {
             op: 'delete',
             schema: message.relation.schema,
             table: message.relation.name,
-            lsn: normalise(lsn),
+            lsn,
             commitTs: this.txn?.commitTs ?? null,
             key: keyOf(message.relation, message.key, message.old),
             before: plain(message.old),
@@ -249,7 +250,7 @@ export class ReplicationStream {
               op: 'truncate',
               schema: relation.schema,
               table: relation.name,
-              lsn: normalise(lsn),
+              lsn,
               commitTs: this.txn?.commitTs ?? null,
               key: null,
               before: null,
@@ -305,6 +306,7 @@ export class ReplicationStream {
   }
 }
 
+/** The parser zero-pads (`00000000/016B3748`); bookmarks use pg_lsn's form (`0/16B3748`). */
 function normalise(lsn: string): string {
   return formatLsn(parseLsn(lsn));
 }

@@ -31,21 +31,22 @@ export interface SnapshotBookmark {
 
 export type CdcBookmark = LsnBookmark | SnapshotBookmark;
 
-function fail(why: string): never {
-  throw new SourceError(`postgres-cdc source: the stored bookmark ${why}; reset the state to start over`, {
-    connector: 'postgres-cdc',
-  });
+function fail(why: string, slot: string): never {
+  throw new SourceError(
+    `postgres-cdc source: the stored bookmark ${why}; delete it (faucet state delete postgres-cdc:${slot}) to start over`,
+    { connector: 'postgres-cdc' },
+  );
 }
 
 /** Validate a stored bookmark; undefined when there is none. */
 export function parseBookmark(value: JsonValue | undefined, slot: string): CdcBookmark | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'object' || Array.isArray(value)) fail('is not an object');
+  if (typeof value !== 'object' || Array.isArray(value)) fail('is not an object', slot);
   const b = value as Record<string, JsonValue>;
   if (b.slot !== slot) {
-    fail(`belongs to slot ${JSON.stringify(b.slot ?? null)}, not ${JSON.stringify(slot)}`);
+    fail(`belongs to slot ${JSON.stringify(b.slot ?? null)}, not ${JSON.stringify(slot)}`, slot);
   }
-  if (!isLsn(b.lsn)) fail('has no valid lsn');
+  if (!isLsn(b.lsn)) fail('has no valid lsn', slot);
   const lsn = normaliseLsn(b.lsn as string);
   if (b.kind === 'lsn') return { kind: 'lsn', slot, lsn };
   if (b.kind === 'snapshot') {
@@ -60,5 +61,5 @@ export function parseBookmark(value: JsonValue | undefined, slot: string): CdcBo
       after: Array.isArray(b.after) ? b.after : null,
     };
   }
-  return fail(`has an unknown kind ${JSON.stringify(b.kind ?? null)}`);
+  return fail(`has an unknown kind ${JSON.stringify(b.kind ?? null)}`, slot);
 }

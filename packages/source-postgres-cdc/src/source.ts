@@ -54,6 +54,7 @@ import {
   postgresCdcConfigSchema,
 } from './config.js';
 import { formatLsn, parseLsn } from './lsn.js';
+import { slotProblem } from './slot-rules.js';
 import { snapshotPages } from './snapshot.js';
 import { HEARTBEAT_PREFIX, ReplicationStream } from './stream.js';
 
@@ -235,33 +236,8 @@ export function createPostgresCdcSource(
 
   /** Refuse a slot that cannot deliver what the stored bookmark needs. */
   function checkSlot(info: SlotInfo | undefined, bookmark: CdcBookmark | undefined): void {
-    if (info?.walStatus === 'lost') {
-      throw fail(
-        `replication slot "${slot}" has lost WAL it needed (wal_status lost: the server removed it, ` +
-          'e.g. max_slot_wal_keep_size was reached); changes were missed. Drop the slot ' +
-          `(SELECT pg_drop_replication_slot('${slot}')), reset this source's state (faucet state reset) ` +
-          'and re-snapshot',
-      );
-    }
-    if (info && info.plugin !== 'pgoutput') {
-      throw fail(
-        `replication slot "${slot}" uses plugin ${info.plugin ?? 'none'}, not pgoutput; use another slot_name`,
-      );
-    }
-    if (!bookmark) return;
-    if (!info && config.slot_type === 'permanent') {
-      throw fail(
-        `replication slot "${slot}" does not exist, but the stored bookmark is at ${bookmark.lsn}: the changes ` +
-          "since then are gone. Reset this source's state (faucet state reset) to re-snapshot with a new slot",
-      );
-    }
-    if (info?.confirmedFlushLsn && parseLsn(info.confirmedFlushLsn) > parseLsn(bookmark.lsn)) {
-      throw fail(
-        `replication slot "${slot}" was confirmed up to ${info.confirmedFlushLsn}, past the stored bookmark ` +
-          `${bookmark.lsn} (another reader used the slot, or the state was restored from an older copy): ` +
-          'changes between them are gone. Reset the state and re-snapshot, or give this pipeline its own slot',
-      );
-    }
+    const problem = slotProblem(slot, config.slot_type, info, bookmark);
+    if (problem) throw fail(problem);
   }
 
   /** Create the permanent slot; with `exportSnapshot` the connection is kept open for the snapshot. */
@@ -618,7 +594,8 @@ export function createPostgresCdcSource(
       const admin = await connect();
       try {
         const s = await status(admin);
-        if (s.wal_status === 'lost') checkSlot({ walStatus: 'lost' } as SlotInfo, undefined);
+        if (s.wal_status === 'lost')
+          checkSlot({ walStatus: 'lost', plugin: 'pgoutput' } as SlotInfo, undefined);
         if (!(await publicationExists(admin, config.publication_name)) && !config.create_publication) {
           throw fail(`publication "${config.publication_name}" does not exist`);
         }

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { PageChannel } from '../src/channel.js';
 import { durationMs } from '../src/config.js';
 import { commitTimestamp } from '../src/records.js';
+import { slotProblem } from '../src/slot-rules.js';
 
 const base = { connection_url: 'postgres://u:p@127.0.0.1:5432/db', slot_name: 's', publication_name: 'p' };
 
@@ -118,5 +119,45 @@ describe('PageChannel', () => {
     const waiting = other.take(undefined, controller.signal);
     controller.abort();
     expect(await waiting).toBe('aborted');
+  });
+});
+
+describe('slot rules', () => {
+  const info = {
+    plugin: 'pgoutput',
+    slotType: 'logical',
+    database: 'db',
+    active: false,
+    activePid: null,
+    confirmedFlushLsn: '0/100',
+    restartLsn: '0/80',
+    walStatus: 'reserved',
+    temporary: false,
+  };
+  const at = (lsn: string) => ({ kind: 'lsn' as const, slot: 's', lsn });
+
+  it('accepts a slot at or behind the stored bookmark, and a first run', () => {
+    expect(slotProblem('s', 'permanent', info, at('0/100'))).toBeUndefined();
+    expect(slotProblem('s', 'permanent', info, at('0/200'))).toBeUndefined();
+    expect(slotProblem('s', 'permanent', undefined, undefined)).toBeUndefined();
+  });
+
+  it('refuses a lost slot, telling the user how to re-snapshot', () => {
+    const problem = slotProblem('s', 'permanent', { ...info, walStatus: 'lost' }, at('0/100'));
+    expect(problem).toMatch(
+      /wal_status lost.*changes were missed.*pg_drop_replication_slot\('s'\).*faucet state delete postgres-cdc:s/,
+    );
+  });
+
+  it('refuses a missing slot behind a bookmark, a slot past the bookmark, and another plugin', () => {
+    expect(slotProblem('s', 'permanent', undefined, at('0/100'))).toMatch(
+      /does not exist, but the stored bookmark is at 0\/100/,
+    );
+    expect(slotProblem('s', 'permanent', info, at('0/FF'))).toMatch(
+      /confirmed up to 0\/100, past the stored bookmark 0\/FF/,
+    );
+    expect(slotProblem('s', 'permanent', { ...info, plugin: 'wal2json' }, undefined)).toMatch(
+      /uses plugin wal2json/,
+    );
   });
 });

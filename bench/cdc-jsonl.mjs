@@ -149,7 +149,9 @@ function runChild(stateDir) {
     process.execPath,
     [
       // FAUCET_BENCH_PROFILE=<dir>: write a CPU profile of each run there.
-      ...(process.env.FAUCET_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.FAUCET_BENCH_PROFILE] : []),
+      ...(process.env.FAUCET_BENCH_PROFILE
+        ? ['--cpu-prof', '--cpu-prof-dir', process.env.FAUCET_BENCH_PROFILE]
+        : []),
       self,
       '--child',
       stateDir,

@@ -71,24 +71,28 @@ export interface PostgresCdcSourceOptions {
   onSnapshotFetch?: (rows: number) => void;
 }
 
-/** Live slot lag per slot, read by the `faucet.source.postgres_cdc.slot_lag_bytes` gauge. */
-const slotLag = new Map<string, number>();
-let gaugeRegistered = false;
-function registerLagGauge(): void {
-  if (gaugeRegistered) return;
-  gaugeRegistered = true;
+/**
+ * The `faucet.source.postgres_cdc.slot_lag_bytes` gauge for one read, observing `lag()`. Made per
+ * read, not once per process: `@opentelemetry/api` hands out no-op meters until an SDK is
+ * registered, so an instrument made earlier would stay a no-op. Returns the function that stops it.
+ */
+function observeSlotLag(slot: string, lag: () => number | undefined): () => void {
   try {
-    metrics
+    const gauge = metrics
       .getMeter('@faucet/source-postgres-cdc')
       .createObservableGauge('faucet.source.postgres_cdc.slot_lag_bytes', {
         description: 'WAL bytes the replication slot holds back (current WAL position - confirmed_flush_lsn)',
         unit: 'By',
-      })
-      .addCallback((result) => {
-        for (const [slot, lag] of slotLag) result.observe(lag, { slot });
       });
+    const callback = (result: { observe(value: number, attributes: { slot: string }): void }) => {
+      const value = lag();
+      if (value !== undefined) result.observe(value, { slot });
+    };
+    gauge.addCallback(callback);
+    return () => gauge.removeCallback(callback);
   } catch {
     // metrics never fail a run
+    return () => {};
   }
 }
 
@@ -183,10 +187,13 @@ export function createPostgresCdcSource(
     return client;
   }
 
+  /** The last slot lag measured (bytes), for the gauge. */
+  let lastLag: number | undefined;
+
   async function status(client: pg.Client): Promise<SlotStatus> {
     const info = await slotInfo(client, slot);
     const lag = info ? await slotLagBytes(client, slot) : undefined;
-    if (lag !== undefined) slotLag.set(slot, lag);
+    if (lag !== undefined) lastLag = lag;
     return {
       slot,
       exists: info !== undefined,
@@ -331,8 +338,8 @@ export function createPostgresCdcSource(
           'server keeps all WAL since its position. Use a durable state store (file, postgres, redis) for real runs',
       );
     }
-    registerLagGauge();
     const admin = await connect();
+    const stopGauge = observeSlotLag(slot, () => lastLag);
     let heartbeatTimer: NodeJS.Timeout | undefined;
     let statusTimer: NodeJS.Timeout | undefined;
     try {
@@ -461,6 +468,7 @@ export function createPostgresCdcSource(
 
       // 3. Stream.
       if (signal.aborted) return;
+      await status(admin).catch(() => undefined);
       // Report as confirmed only what is durable: the stored bookmark, else the slot's own position.
       const slotPosition = info?.confirmedFlushLsn ? parseLsn(info.confirmedFlushLsn) : startLsn;
       const confirmedLsn = bookmark?.kind === 'lsn' && ctx.durableState ? startLsn : slotPosition;
@@ -556,6 +564,7 @@ export function createPostgresCdcSource(
       } catch {
         // best effort
       }
+      stopGauge();
       await admin.end().catch(() => {});
     }
   }

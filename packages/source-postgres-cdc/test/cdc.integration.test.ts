@@ -550,3 +550,98 @@ withPostgres('source "postgres-cdc" against PostgreSQL', () => {
     });
   });
 });
+
+withPostgres('source "postgres-cdc": slot types, publications, metrics', () => {
+  it('creates the publication from create_publication when it is missing', async () => {
+    counter++;
+    const slot = `${schema.name}_s${counter}`;
+    slots.push(slot);
+    const table = `${schema.name}.t${counter}`;
+    await schema.pool().query(`CREATE TABLE ${table} (id int PRIMARY KEY, name text)`);
+    await schema.pool().query(`INSERT INTO ${table} VALUES (1, 'a')`);
+    const source = createPostgresCdcSource({
+      connection_url: POSTGRES_URL as string,
+      slot_name: slot,
+      publication_name: `${slot}_pub`,
+      create_publication: [table],
+      idle_timeout: '300ms',
+      heartbeat_interval: 0,
+    });
+    const records = (await readPages(source)).flatMap((p) => p.records);
+    expect(records.map((r) => [r.op, r.after])).toEqual([['read', { id: 1, name: 'a' }]]);
+    const { rows } = await schema
+      .pool()
+      .query('SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = $1', [`${slot}_pub`]);
+    expect(rows).toEqual([{ schemaname: schema.name, tablename: `t${counter}` }]);
+  });
+
+  it('streams with a temporary slot that is gone after the run', async () => {
+    const f = await fixture();
+    const source = createPostgresCdcSource(
+      config(f, { slot_type: 'temporary', snapshot: 'never', idle_timeout: '1s' }),
+    );
+    const writer = (async () => {
+      await new Promise((r) => setTimeout(r, 500));
+      await f.pool.query(`INSERT INTO ${f.table} VALUES (1, 'a')`);
+    })();
+    const records = (await readPages(source)).flatMap((p) => p.records);
+    await writer;
+    expect(records.map((r) => r.op)).toEqual(['insert']);
+    expect(await confirmedFlush(f.slot)).toBeUndefined();
+  });
+
+  it('exports the slot lag as a gauge while it reads', async () => {
+    const { metrics } = await import('@opentelemetry/api');
+    const { AggregationTemporality, MeterProvider, MetricReader } = await import(
+      '@opentelemetry/sdk-metrics'
+    );
+    class Reader extends MetricReader {
+      constructor() {
+        super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
+      }
+      protected override async onForceFlush(): Promise<void> {}
+      protected override async onShutdown(): Promise<void> {}
+    }
+    const reader = new Reader();
+    const provider = new MeterProvider({ readers: [reader] });
+    metrics.setGlobalMeterProvider(provider);
+    try {
+      const f = await fixture();
+      // Create the slot, then change a row nobody reads yet: the slot now holds WAL back.
+      await runPipeline({
+        source: createPostgresCdcSource(config(f, { snapshot: 'never', idle_timeout: '200ms' })),
+        sink: collectingSink([]),
+      });
+      await f.pool.query(`INSERT INTO ${f.table} SELECT g, 'x' FROM generate_series(1, 1000) g`);
+      const controller = new AbortController();
+      const observed: number[] = [];
+      const source = createPostgresCdcSource(config(f, { snapshot: 'never', idle_timeout: 0 }));
+      const run = runPipeline({
+        source,
+        sink: {
+          async write() {
+            // Sample the gauge while the run is on (the first page is being written).
+            const { resourceMetrics } = await reader.collect();
+            for (const scope of resourceMetrics.scopeMetrics) {
+              for (const metric of scope.metrics) {
+                if (metric.descriptor.name !== 'faucet.source.postgres_cdc.slot_lag_bytes') continue;
+                for (const point of metric.dataPoints) {
+                  if ((point.attributes as { slot?: string }).slot === f.slot)
+                    observed.push(point.value as number);
+                }
+              }
+            }
+            controller.abort();
+          },
+        },
+        signal: controller.signal,
+      });
+      expect((await run).status).toBe('cancelled');
+      expect(observed.length).toBeGreaterThan(0);
+      expect(observed[0]).toBeGreaterThan(0);
+    } finally {
+      metrics.disable();
+      await provider.shutdown();
+    }
+  });
+});

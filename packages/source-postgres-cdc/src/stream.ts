@@ -114,17 +114,23 @@ export class ReplicationStream {
 
   /** Subscribe and wait until the server streams (or refuses). */
   async start(): Promise<void> {
+    let failStart: (error: unknown) => void = () => {};
     const started = new Promise<void>((resolve, reject) => {
+      failStart = reject;
       this.service.once('start', () => resolve());
       this.service.once('error', (error: Error) => reject(error));
     });
+    // A refused START_REPLICATION (e.g. the slot is in use) rejects subscribe() without an 'error'
+    // event: that must end the wait for 'start' too.
     this.running = this.service
       .subscribe(this.plugin, this.options.slot, formatLsn(this.options.startLsn))
       .then(
         () => {
+          failStart(new Error('the server ended the replication stream before it started'));
           if (!this.stopped) this.channel.fail(new Error('the server ended the replication stream'));
         },
         (error: unknown) => {
+          failStart(error);
           if (!this.stopped) this.channel.fail(error);
         },
       );

@@ -645,3 +645,44 @@ withPostgres('source "postgres-cdc": slot types, publications, metrics', () => {
     }
   });
 });
+
+withPostgres('source "postgres-cdc": one slot, one reader', () => {
+  it('waits while a previous reader still holds the slot (a killed run), then streams from the stored position', async () => {
+    const f = await fixture();
+    const store = createFileStateStore({ path: join(dir, 'in-use') });
+    const got: FaucetRecord[] = [];
+    await runPipeline({
+      source: createPostgresCdcSource(config(f, { snapshot: 'never', idle_timeout: '200ms' })),
+      sink: collectingSink(got),
+      state: store,
+    });
+    await f.pool.query(`INSERT INTO ${f.table} VALUES (1, 'a')`);
+    // A leftover walsender, as after a SIGKILL: a replication connection streaming from the slot.
+    const holder = new pg.Client({
+      connectionString: POSTGRES_URL,
+      replication: 'database',
+    } as pg.ClientConfig);
+    await holder.connect();
+    holder.on('error', () => {});
+    void holder
+      .query(
+        `START_REPLICATION SLOT "${f.slot}" LOGICAL 0/0 (proto_version '1', publication_names '${f.publication}')`,
+      )
+      .catch(() => {});
+    await new Promise((r) => setTimeout(r, 300));
+    setTimeout(() => void holder.end().catch(() => {}), 1200);
+    const logs = captureLogger();
+    const started = performance.now();
+    const result = await runPipeline({
+      source: createPostgresCdcSource(config(f, { snapshot: 'never', idle_timeout: '500ms' }), {
+        logger: logs.logger,
+      }),
+      sink: collectingSink(got),
+      state: store,
+    });
+    expect(result.status, result.error?.message).toBe('ok');
+    expect(performance.now() - started).toBeGreaterThan(800);
+    expect(logs.lines.map((l) => l.msg).join('\n')).toMatch(/still held by a previous reader; retrying/);
+    expect(got.map((r) => (r.after as { id: number }).id)).toEqual([1]);
+  });
+});

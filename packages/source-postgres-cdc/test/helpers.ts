@@ -6,36 +6,25 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { JsonValue, Page, SourceContext } from '@faucet/core';
+import { describeWithService } from '@faucet/testkit';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
 
 export const POSTGRES_URL = process.env.FAUCET_TEST_POSTGRES_URL;
-const ci = process.env.CI;
-const REQUIRED =
-  (ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0') ||
-  process.env.FAUCET_REQUIRE_SERVICES === '1';
-const MISSING =
-  'FAUCET_TEST_POSTGRES_URL is not set: run `scripts/services.sh start` and ' +
-  '`eval "$(scripts/services.sh env)"` to start PostgreSQL for the integration tests';
+
+/** PostgreSQL of `scripts/services.sh`; see `describeWithService` in @faucet/testkit for the policy. */
+export const POSTGRES_SERVICE = {
+  service: 'PostgreSQL',
+  variable: 'FAUCET_TEST_POSTGRES_URL',
+  hint: 'run `bash scripts/services.sh start && eval "$(bash scripts/services.sh env)"` at the repository root',
+};
 
 /**
  * Register `register` (which may call describe/it/testSource) when PostgreSQL is configured; else one
  * failing test in CI, or one skipped test that says why on a developer machine.
  */
 export function withPostgres(title: string, register: (url: string) => void): void {
-  if (POSTGRES_URL) {
-    register(POSTGRES_URL);
-    return;
-  }
-  describe(title, () => {
-    if (REQUIRED) {
-      it('needs PostgreSQL', () => {
-        throw new Error(`${MISSING} (required here because CI or FAUCET_REQUIRE_SERVICES=1 is set)`);
-      });
-    } else {
-      it.skip(`skipped: ${MISSING}`, () => {});
-    }
-  });
+  describeWithService(POSTGRES_SERVICE, title, register);
 }
 
 /** A schema of this test file's own, created before its tests and dropped after them. */

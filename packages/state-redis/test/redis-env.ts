@@ -3,43 +3,19 @@
  * with FAUCET_REQUIRE_SERVICES=1) and are skipped, saying why, on a developer's machine. Each package
  * reads the variable itself: connector packages never import each other.
  */
-import process from 'node:process';
+
+import { describeWithService } from '@faucet/testkit';
 import { Redis } from 'ioredis';
-import { describe, it } from 'vitest';
 
-const VARIABLE = 'FAUCET_TEST_REDIS_URL';
-const HINT =
-  'run `bash scripts/services.sh start && eval "$(bash scripts/services.sh env)"` at the repository root';
-
-function servicesRequired(): boolean {
-  const ci = process.env.CI;
-  return (
-    (ci !== undefined && ci !== '' && ci !== '0' && ci !== 'false') ||
-    process.env.FAUCET_REQUIRE_SERVICES === '1'
-  );
-}
+const SERVICE = {
+  service: 'Redis',
+  variable: 'FAUCET_TEST_REDIS_URL',
+  hint: 'run `bash scripts/services.sh start && eval "$(bash scripts/services.sh env)"` at the repository root',
+};
 
 /** `describe(title, …)` with the Redis URL, or a failing / skipped stand-in when there is none. */
 export function describeWithRedis(title: string, body: (url: string) => void): void {
-  const url = process.env[VARIABLE];
-  if (url) {
-    describe(title, () => body(url));
-    return;
-  }
-  if (servicesRequired()) {
-    describe(title, () => {
-      it(`needs Redis: ${VARIABLE} is not set`, () => {
-        throw new Error(
-          `${VARIABLE} is not set, and this run requires the real services ` +
-            `(CI or FAUCET_REQUIRE_SERVICES=1): ${HINT}`,
-        );
-      });
-    });
-    return;
-  }
-  describe.skip(`${title} (skipped: ${VARIABLE} not set; run scripts/services.sh start)`, () => {
-    it('needs Redis', () => {});
-  });
+  describeWithService(SERVICE, title, body);
 }
 
 /** Remove every key under a namespace (values and locks), with SCAN like the store itself. */

@@ -9,4 +9,5 @@
  * `@faucet/testkit/assert`, re-exported here.
  */
 export * from './assert.js';
+export { describeWithService, type ServiceSpec, servicesRequired } from './services.js';
 export { testSink, testSource, testStateStore } from './suites.js';

@@ -7,7 +7,7 @@ import { connectorsCommand } from './commands/connectors.js';
 import { dlqInspectCommand, dlqReplayCommand } from './commands/dlq.js';
 import { initCommand } from './commands/init.js';
 import { previewCommand } from './commands/preview.js';
-import { runCommand } from './commands/run.js';
+import { DEFAULT_METRICS_HOST, runCommand } from './commands/run.js';
 import { schemaCommand } from './commands/schema.js';
 import { stateDeleteCommand, stateGetCommand, stateListCommand, stateSetCommand } from './commands/state.js';
 import { validateCommand } from './commands/validate.js';
@@ -21,6 +21,22 @@ const positiveInt = (flag: string) => (value: string) => {
   } catch (error) {
     throw new InvalidArgumentError((error as Error).message);
   }
+};
+
+const port = (value: string): number => {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) {
+    throw new InvalidArgumentError(`--metrics-port must be a port number from 0 to 65535, got "${value}"`);
+  }
+  return n;
+};
+
+const seconds = (flag: string) => (value: string) => {
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || n > 86_400) {
+    throw new InvalidArgumentError(`${flag} must be a number of seconds from 0 to 86400, got "${value}"`);
+  }
+  return n;
 };
 
 const outputOption = () =>
@@ -64,6 +80,17 @@ function program(io: CliIo, exit: { code: number }): Command {
         .choices(['debug', 'info', 'warn', 'error'])
         .default('info'),
     )
+    .option(
+      '--metrics-port <port>',
+      'serve Prometheus metrics at http://<host>:<port>/metrics while the run lasts (0: any free port)',
+      port,
+    )
+    .option('--metrics-host <host>', `address to serve metrics on (default: ${DEFAULT_METRICS_HOST})`)
+    .option(
+      '--metrics-linger <seconds>',
+      'keep serving metrics this long after the run ends, for a last scrape (default: 0)',
+      seconds('--metrics-linger'),
+    )
     .action(
       (
         config: string | undefined,
@@ -73,6 +100,9 @@ function program(io: CliIo, exit: { code: number }): Command {
           output: 'text' | 'json';
           quiet?: boolean;
           logLevel: LogLevel;
+          metricsPort?: number;
+          metricsHost?: string;
+          metricsLinger?: number;
         },
       ) =>
         run(() =>
@@ -84,6 +114,9 @@ function program(io: CliIo, exit: { code: number }): Command {
               ...(opts.dryRun ? { dryRun: true } : {}),
               ...(opts.limit === undefined ? {} : { limit: opts.limit }),
               ...(opts.quiet ? { quiet: true } : {}),
+              ...(opts.metricsPort === undefined ? {} : { metricsPort: opts.metricsPort }),
+              ...(opts.metricsHost === undefined ? {} : { metricsHost: opts.metricsHost }),
+              ...(opts.metricsLinger === undefined ? {} : { metricsLinger: opts.metricsLinger }),
             },
             io,
           ),

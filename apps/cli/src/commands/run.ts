@@ -3,13 +3,21 @@
  * how it went. SIGINT/SIGTERM cancel cooperatively: each running invocation finishes its page and
  * stores its checkpoint, then the command exits 130/143 saying it was cancelled. A second signal
  * exits at once (the state is still consistent: it only ever holds confirmed pages).
+ *
+ * Metrics and traces are exported only when asked (`--metrics-port`, `OTEL_*` variables): the SDK
+ * is registered after the file is loaded and before any connector is created, and flushed and
+ * stopped when the run ends, whatever its outcome.
  */
 import type { LogLevel } from '@faucet/core';
 import { loadPipeline } from '../config/load.js';
+import { cliPackageDir } from '../discovery/index.js';
+import { readPackage } from '../discovery/manifest.js';
+import { UsageError } from '../errors.js';
 import { executePipeline } from '../executor.js';
 import { type CliIo, ExitCode, writeLine } from '../io.js';
 import { createCliLogger, createDisplay } from '../progress.js';
 import { type SummaryContext, summaryJson, summaryText } from '../summary.js';
+import { startTelemetry } from '../telemetry/index.js';
 import { enterConfigDir, loadOrReport } from './common.js';
 
 export interface RunCommandOptions {
@@ -18,6 +26,20 @@ export interface RunCommandOptions {
   output?: 'text' | 'json';
   quiet?: boolean;
   logLevel?: LogLevel;
+  /** Serve Prometheus metrics on this port while the run lasts (0: any free port). */
+  metricsPort?: number;
+  /** Address for `metricsPort` (default 127.0.0.1). */
+  metricsHost?: string;
+  /** Keep serving /metrics this many seconds after the run ends (default 0). */
+  metricsLinger?: number;
+}
+
+export const DEFAULT_METRICS_HOST = '127.0.0.1';
+
+function checkMetricsOptions(options: RunCommandOptions): void {
+  if (options.metricsPort !== undefined) return;
+  if (options.metricsHost !== undefined) throw new UsageError('--metrics-host needs --metrics-port');
+  if (options.metricsLinger !== undefined) throw new UsageError('--metrics-linger needs --metrics-port');
 }
 
 export async function runCommand(
@@ -25,12 +47,25 @@ export async function runCommand(
   options: RunCommandOptions,
   io: CliIo,
 ): Promise<number> {
+  checkMetricsOptions(options);
   const pipeline = await loadOrReport(
     () => loadPipeline(config, { env: io.env, cwd: io.cwd }),
     options.output,
     io,
   );
   enterConfigDir(pipeline);
+
+  // Warnings go straight to stderr until the progress display exists, then through it.
+  let log = (line: string): void => writeLine(io.stderr, line);
+  const telemetry = await startTelemetry({
+    env: io.env,
+    serviceVersion: () => readPackage(cliPackageDir())?.version ?? '0.0.0',
+    warn: (message) => log(pipeline.redactor.redact(`warn ${message}`)),
+    ...(options.metricsPort === undefined
+      ? {}
+      : { prometheus: { host: options.metricsHost ?? DEFAULT_METRICS_HOST, port: options.metricsPort } }),
+  });
+  for (const line of telemetry?.lines ?? []) writeLine(io.stderr, pipeline.redactor.redact(line));
 
   const controller = new AbortController();
   let exitOnCancel: number = ExitCode.interrupted;
@@ -41,6 +76,7 @@ export async function runCommand(
   });
   const observer = options.quiet ? undefined : display;
   const logger = createCliLogger(display, options.logLevel ?? (options.quiet ? 'warn' : 'info'));
+  log = (line) => display.log(line);
 
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -89,5 +125,17 @@ export async function runCommand(
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     display.finish();
+    if (telemetry) {
+      // A cancelled run (a signal) does not linger: it was asked to stop.
+      const linger = signals === 0 ? (options.metricsLinger ?? 0) : 0;
+      if (linger > 0 && telemetry.metricsUrl) {
+        writeLine(
+          io.stderr,
+          `metrics: still serving ${telemetry.metricsUrl} for ${linger}s (--metrics-linger)`,
+        );
+      }
+      await telemetry.linger(linger);
+      await telemetry.shutdown();
+    }
   }
 }

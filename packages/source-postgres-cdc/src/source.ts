@@ -8,6 +8,8 @@
  * The slot is confirmed only from `onCheckpoint`, which the engine calls after a bookmark is durably
  * stored; and the position sent is the bookmark itself.
  */
+
+import { randomUUID } from 'node:crypto';
 import {
   type ArrayType,
   loadArrayTypes,
@@ -56,7 +58,7 @@ import {
 import { formatLsn, parseLsn } from './lsn.js';
 import { slotProblem } from './slot-rules.js';
 import { snapshotPages } from './snapshot.js';
-import { HEARTBEAT_PREFIX, ReplicationStream } from './stream.js';
+import { HEARTBEAT_PREFIX, ReplicationStream, SYNC_PREFIX } from './stream.js';
 
 const CONNECTOR = 'postgres-cdc';
 const APPLICATION_NAME = 'faucet-source-postgres-cdc';
@@ -525,9 +527,19 @@ export function createPostgresCdcSource(
 
       let lastYielded: bigint | undefined;
       let reason = 'cancelled';
+      // Idle means no change for idle_timeout AND the server has nothing older left to send: before
+      // stopping, a sync marker is written and the run waits for it to come back through the slot,
+      // so a backlog the server is still decoding (a big WAL to read through) is never cut off.
+      let syncAt: string | undefined;
+      let syncFrom = 0;
+      let waitingLogged = false;
       for (;;) {
         const idle = idleTimeoutMs;
-        const wait = idle > 0 ? Math.max(0, live.lastChangeAt + idle - performance.now()) : undefined;
+        let wait: number | undefined;
+        if (idle > 0) {
+          const remaining = live.lastChangeAt + idle - performance.now();
+          wait = remaining > 0 ? remaining : 250;
+        }
         let taken: Awaited<ReturnType<typeof live.channel.take>>;
         try {
           taken = await live.channel.take(wait, signal);
@@ -537,8 +549,30 @@ export function createPostgresCdcSource(
         if (taken === 'aborted') return;
         if (taken === 'timeout') {
           if (performance.now() - live.lastChangeAt < idle) continue;
-          reason = `idle for ${idle} ms`;
-          break;
+          if (syncAt !== undefined && live.lastChangeAt > syncFrom) syncAt = undefined; // changes came: sync again
+          if (syncAt === undefined) {
+            syncFrom = performance.now();
+            syncAt = await emitSyncMarker(admin);
+            if (syncAt === undefined) {
+              reason = `idle for ${idle} ms`;
+              break;
+            }
+            continue;
+          }
+          if (live.lastSync === syncAt) {
+            reason = `idle for ${idle} ms`;
+            break;
+          }
+          if (!waitingLogged && performance.now() - syncFrom > idle) {
+            waitingLogged = true;
+            logger.info(
+              `${CONNECTOR}: no change for idle_timeout, but the server is still sending older WAL; waiting`,
+              {
+                sync_marker: syncAt,
+              },
+            );
+          }
+          continue;
         }
         yield taken;
         const b = taken.bookmark as { lsn?: string } | undefined;
@@ -566,6 +600,31 @@ export function createPostgresCdcSource(
       }
       stopGauge();
       await admin.end().catch(() => {});
+    }
+  }
+
+  let syncWarned = false;
+  let syncCount = 0;
+  const syncNonce = randomUUID();
+  /** Write a sync marker; its token, or undefined when the server refuses (a read-only standby). */
+  async function emitSyncMarker(admin: pg.Client): Promise<string | undefined> {
+    const token = `${syncNonce}:${++syncCount}`;
+    try {
+      await admin.query({
+        text: 'SELECT pg_logical_emit_message(false, $1, $2)',
+        values: [SYNC_PREFIX, token],
+      });
+      return token;
+    } catch (error) {
+      if (!syncWarned) {
+        syncWarned = true;
+        logger.warn(
+          `${CONNECTOR}: could not write a sync marker, so idle_timeout cannot tell an idle database from a ` +
+            'server still sending a backlog; stopping on idle_timeout alone',
+          { error: redactor.redact(error instanceof Error ? error.message : String(error)) },
+        );
+      }
+      return undefined;
     }
   }
 

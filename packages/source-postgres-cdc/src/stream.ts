@@ -18,6 +18,8 @@ import { formatLsn, parseLsn } from './lsn.js';
 import { changeRecord, commitTimestamp, keyOf, plain } from './records.js';
 
 export const HEARTBEAT_PREFIX = 'faucet.heartbeat';
+/** Prefix of the marker written when the run would stop for idleness (see `ReplicationStream.syncedTo`). */
+export const SYNC_PREFIX = 'faucet.sync';
 
 /** pgoutput with our type mapping on every column, and an optional hook before START_REPLICATION. */
 class FaucetPgoutputPlugin extends PgoutputPlugin {
@@ -76,6 +78,11 @@ export class ReplicationStream {
   lastCommitAt = performance.now();
   /** Changes received so far. */
   changes = 0;
+  /**
+   * The content of the last sync marker (`pg_logical_emit_message(false, 'faucet.sync', <token>)`) that
+   * came through the stream: every change committed before that marker was written has been handled.
+   */
+  lastSync: string | undefined;
   private confirmed: bigint;
   private readonly service: LogicalReplicationService;
   private readonly plugin: FaucetPgoutputPlugin;
@@ -267,8 +274,12 @@ export class ReplicationStream {
         return;
       case 'commit':
         return this.commit(message);
+      case 'message':
+        if (message.prefix === SYNC_PREFIX) this.lastSync = Buffer.from(message.content).toString('utf8');
+        // Logical messages (heartbeats, sync markers, the application's own) carry no rows.
+        return;
       default:
-        // type, origin and logical messages (our heartbeats among them) carry no rows.
+        // type and origin messages carry no rows.
         return;
     }
   }

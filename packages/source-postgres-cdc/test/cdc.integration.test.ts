@@ -232,6 +232,31 @@ withPostgres('source "postgres-cdc" against PostgreSQL', () => {
     });
   });
 
+  it('does not stop for idleness while the server is still reading through a backlog of WAL', async () => {
+    const f = await fixture();
+    await runPipeline({
+      source: createPostgresCdcSource(config(f, { snapshot: 'never', idle_timeout: '200ms' })),
+      sink: collectingSink([]),
+    });
+    // ~150 MB of WAL in a table nobody publishes, then one change that is published: the server must
+    // decode all of it (taking far longer than idle_timeout) before it can send the change.
+    await f.pool.query(`CREATE TABLE ${f.table}_bulk (id int, pad text)`);
+    await f.pool.query(
+      `INSERT INTO ${f.table}_bulk SELECT g, repeat('x', 200) FROM generate_series(1, 600000) g`,
+    );
+    await f.pool.query(`INSERT INTO ${f.table} VALUES (1, 'after the backlog')`);
+    const logs = captureLogger();
+    const got: FaucetRecord[] = [];
+    const result = await runPipeline({
+      source: createPostgresCdcSource(config(f, { snapshot: 'never', idle_timeout: '100ms' }), {
+        logger: logs.logger,
+      }),
+      sink: collectingSink(got),
+    });
+    expect(result.status).toBe('ok');
+    expect(got.map((r) => r.after)).toEqual([{ id: 1, name: 'after the backlog', amount: null, at: null }]);
+  });
+
   it('splits a large transaction into pages with the bookmark on its last page only', async () => {
     const f = await fixture();
     const source = createPostgresCdcSource(config(f, { snapshot: 'never', batch_size: 1000 }));
@@ -339,7 +364,7 @@ withPostgres('source "postgres-cdc" against PostgreSQL', () => {
       expect(samples).toBeGreaterThan(10);
       expect(violations).toEqual([]);
       // It moved along with the checkpoints during the run, not only at the end.
-      expect(positions.size).toBeGreaterThan(3);
+      expect(positions.size).toBeGreaterThanOrEqual(3); // where it began, at least one in between, the end
       // After the run, the slot stands exactly at the stored bookmark, past where it began.
       const stored = await storedLsn(store, f.slot);
       expect(stored).toBeDefined();

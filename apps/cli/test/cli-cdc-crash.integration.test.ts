@@ -14,8 +14,18 @@ import { spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, CLI_DIR, cleanupTempDirs, runCli, sleep, startCli, tempDir, write } from './helpers.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  assertBuilt,
+  CLI_DIR,
+  cleanupTempDirs,
+  runCli,
+  sleep,
+  startCli,
+  tempDir,
+  withPostgres,
+  write,
+} from './helpers.js';
 
 const SEED_ROWS = 10_000;
 const OPERATIONS = 100_000;
@@ -23,31 +33,6 @@ const OPS_PER_TRANSACTION = 100;
 const KILLS = 5;
 /** Pause between the writer's transactions: 1,000 transactions take about 20 s, so the kills land while it writes. */
 const WRITER_PAUSE_MS = 15;
-
-const POSTGRES_URL = process.env.FAUCET_TEST_POSTGRES_URL;
-const ci = process.env.CI;
-const REQUIRED =
-  (ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0') ||
-  process.env.FAUCET_REQUIRE_SERVICES === '1';
-const MISSING =
-  'FAUCET_TEST_POSTGRES_URL is not set: run `scripts/services.sh start` and ' +
-  '`eval "$(scripts/services.sh env)"` to start PostgreSQL for the integration tests';
-
-function withPostgres(title: string, register: (url: string) => void): void {
-  if (POSTGRES_URL) {
-    register(POSTGRES_URL);
-    return;
-  }
-  describe(title, () => {
-    if (REQUIRED) {
-      it('needs PostgreSQL', () => {
-        throw new Error(`${MISSING} (required here because CI or FAUCET_REQUIRE_SERVICES=1 is set)`);
-      });
-    } else {
-      it.skip(`skipped: ${MISSING}`, () => {});
-    }
-  });
-}
 
 /** The writer: a separate Node process doing random inserts, updates and deletes in transactions. */
 const WRITER = `

@@ -8,13 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, cleanupTempDirs, runCli, tempDir, write } from './helpers.js';
+import { assertBuilt, cleanupTempDirs, runCli, tempDir, withPostgres, write } from './helpers.js';
 
 const POSTGRES_URL = process.env.FAUCET_TEST_POSTGRES_URL;
-const ci = process.env.CI;
-const REQUIRED =
-  (ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0') ||
-  process.env.FAUCET_REQUIRE_SERVICES === '1';
 
 beforeAll(() => assertBuilt());
 afterAll(() => cleanupTempDirs());
@@ -41,34 +37,27 @@ pipeline:
   });
 });
 
-if (!POSTGRES_URL) {
-  describe('faucet check on a CDC pipeline', () => {
-    if (REQUIRED)
-      it('needs PostgreSQL', () => expect.fail('FAUCET_TEST_POSTGRES_URL is not set (required in CI)'));
-    else it.skip('skipped: FAUCET_TEST_POSTGRES_URL is not set: run `scripts/services.sh start`', () => {});
+withPostgres('faucet check on a CDC pipeline', () => {
+  const schema = `clicheck_${randomBytes(4).toString('hex')}`;
+  const slot = `${schema}_slot`;
+  const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 2 });
+  afterAll(async () => {
+    await pool.query(
+      'SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1',
+      [slot],
+    );
+    await pool.query(`DROP PUBLICATION IF EXISTS ${schema}_pub`);
+    await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await pool.end();
   });
-} else {
-  describe('faucet check on a CDC pipeline', () => {
-    const schema = `clicheck_${randomBytes(4).toString('hex')}`;
-    const slot = `${schema}_slot`;
-    const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 2 });
-    afterAll(async () => {
-      await pool.query(
-        'SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1',
-        [slot],
-      );
-      await pool.query(`DROP PUBLICATION IF EXISTS ${schema}_pub`);
-      await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await pool.end();
-    });
 
-    it('shows the slot, its lag and the stored bookmark; a missing publication fails the check', async () => {
-      await pool.query(`CREATE SCHEMA ${schema}`);
-      await pool.query(`CREATE TABLE ${schema}.t (id int PRIMARY KEY, name text)`);
-      await pool.query(`INSERT INTO ${schema}.t VALUES (1, 'a'), (2, 'b')`);
-      await pool.query(`CREATE PUBLICATION ${schema}_pub FOR TABLE ${schema}.t`);
-      const dir = tempDir('faucet-check-cdc-');
-      const pipeline = (publication: string) => `version: 1
+  it('shows the slot, its lag and the stored bookmark; a missing publication fails the check', async () => {
+    await pool.query(`CREATE SCHEMA ${schema}`);
+    await pool.query(`CREATE TABLE ${schema}.t (id int PRIMARY KEY, name text)`);
+    await pool.query(`INSERT INTO ${schema}.t VALUES (1, 'a'), (2, 'b')`);
+    await pool.query(`CREATE PUBLICATION ${schema}_pub FOR TABLE ${schema}.t`);
+    const dir = tempDir('faucet-check-cdc-');
+    const pipeline = (publication: string) => `version: 1
 name: ${schema}
 pipeline:
   source:
@@ -81,43 +70,42 @@ pipeline:
   sink: { type: file, config: { path: out.jsonl, format: jsonl } }
   state: { type: file, config: { path: state } }
 `;
-      write(join(dir, 'faucet.yaml'), pipeline(`${schema}_pub`));
-      const env = { FAUCET_TEST_POSTGRES_URL: POSTGRES_URL };
+    write(join(dir, 'faucet.yaml'), pipeline(`${schema}_pub`));
+    const env = { FAUCET_TEST_POSTGRES_URL: POSTGRES_URL };
 
-      const before = await runCli(['check', '-o', 'json'], { cwd: dir, env });
-      expect(before.code, before.stderr).toBe(0);
-      const first = JSON.parse(before.stdout) as { rows: Array<Record<string, unknown>> };
-      expect(first.rows[0]).toMatchObject({
-        status: 'ok',
-        state_key: `postgres-cdc:${slot}`,
-        check: 'passed',
-        facts: { slot, exists: false },
-        state: 'no checkpoint yet',
-      });
-
-      const run = await runCli(['run'], { cwd: dir, env });
-      expect(run.code, run.stderr).toBe(0);
-      await pool.query(`INSERT INTO ${schema}.t VALUES (3, 'c')`);
-
-      const after = await runCli(['check'], { cwd: dir, env });
-      expect(after.code, after.stderr).toBe(0);
-      expect(after.stdout).toMatch(
-        new RegExp(
-          `status: slot=${slot}, exists=true, active=false, confirmed_flush_lsn=\\d+/[0-9A-F]+, wal_status=\\w+, lag_bytes=[1-9]\\d*`,
-        ),
-      );
-      expect(after.stdout).toMatch(
-        new RegExp(
-          `state postgres-cdc:${slot}: bookmark=\\{"kind":"lsn","slot":"${slot}","lsn":"[0-9A-F]+/[0-9A-F]+"\\}`,
-        ),
-      );
-
-      write(join(dir, 'faucet.yaml'), pipeline('no_such_pub'));
-      const broken = await runCli(['check'], { cwd: dir, env });
-      expect(broken.code).toBe(1);
-      expect(broken.stdout).toContain('publication "no_such_pub" does not exist');
-      expect(broken.stdout).toContain('1 of 1 rows failed their checks');
-      expect(`${broken.stdout}${broken.stderr}`).not.toContain('postgres://');
+    const before = await runCli(['check', '-o', 'json'], { cwd: dir, env });
+    expect(before.code, before.stderr).toBe(0);
+    const first = JSON.parse(before.stdout) as { rows: Array<Record<string, unknown>> };
+    expect(first.rows[0]).toMatchObject({
+      status: 'ok',
+      state_key: `postgres-cdc:${slot}`,
+      check: 'passed',
+      facts: { slot, exists: false },
+      state: 'no checkpoint yet',
     });
+
+    const run = await runCli(['run'], { cwd: dir, env });
+    expect(run.code, run.stderr).toBe(0);
+    await pool.query(`INSERT INTO ${schema}.t VALUES (3, 'c')`);
+
+    const after = await runCli(['check'], { cwd: dir, env });
+    expect(after.code, after.stderr).toBe(0);
+    expect(after.stdout).toMatch(
+      new RegExp(
+        `status: slot=${slot}, exists=true, active=false, confirmed_flush_lsn=\\d+/[0-9A-F]+, wal_status=\\w+, lag_bytes=[1-9]\\d*`,
+      ),
+    );
+    expect(after.stdout).toMatch(
+      new RegExp(
+        `state postgres-cdc:${slot}: bookmark=\\{"kind":"lsn","slot":"${slot}","lsn":"[0-9A-F]+/[0-9A-F]+"\\}`,
+      ),
+    );
+
+    write(join(dir, 'faucet.yaml'), pipeline('no_such_pub'));
+    const broken = await runCli(['check'], { cwd: dir, env });
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toContain('publication "no_such_pub" does not exist');
+    expect(broken.stdout).toContain('1 of 1 rows failed their checks');
+    expect(`${broken.stdout}${broken.stderr}`).not.toContain('postgres://');
   });
-}
+});

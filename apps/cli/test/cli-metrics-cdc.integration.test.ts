@@ -8,14 +8,20 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, cleanupTempDirs, runCli, sleep, startCli, tempDir, waitFor, write } from './helpers.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  assertBuilt,
+  cleanupTempDirs,
+  runCli,
+  sleep,
+  startCli,
+  tempDir,
+  waitFor,
+  withPostgres,
+  write,
+} from './helpers.js';
 
 const POSTGRES_URL = process.env.FAUCET_TEST_POSTGRES_URL;
-const ci = process.env.CI;
-const REQUIRED =
-  (ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0') ||
-  process.env.FAUCET_REQUIRE_SERVICES === '1';
 
 beforeAll(() => assertBuilt());
 afterAll(() => cleanupTempDirs());
@@ -26,34 +32,27 @@ const NO_OTEL: NodeJS.ProcessEnv = Object.fromEntries(
     .map((k) => [k, undefined]),
 );
 
-if (!POSTGRES_URL) {
-  describe('CDC slot lag on /metrics', () => {
-    if (REQUIRED)
-      it('needs PostgreSQL', () => expect.fail('FAUCET_TEST_POSTGRES_URL is not set (required in CI)'));
-    else it.skip('skipped: FAUCET_TEST_POSTGRES_URL is not set: run `scripts/services.sh start`', () => {});
+withPostgres('CDC slot lag on /metrics', () => {
+  const schema = `climetrics_${randomBytes(4).toString('hex')}`;
+  const slot = `${schema}_slot`;
+  const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 2 });
+  afterAll(async () => {
+    await pool.query(
+      'SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1',
+      [slot],
+    );
+    await pool.query(`DROP PUBLICATION IF EXISTS ${schema}_pub`);
+    await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await pool.end();
   });
-} else {
-  describe('CDC slot lag on /metrics', () => {
-    const schema = `climetrics_${randomBytes(4).toString('hex')}`;
-    const slot = `${schema}_slot`;
-    const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 2 });
-    afterAll(async () => {
-      await pool.query(
-        'SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1',
-        [slot],
-      );
-      await pool.query(`DROP PUBLICATION IF EXISTS ${schema}_pub`);
-      await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await pool.end();
-    });
 
-    it('serves faucet_source_postgres_cdc_slot_lag_bytes{slot} while the CDC source runs', async () => {
-      await pool.query(`CREATE SCHEMA ${schema}`);
-      await pool.query(`CREATE TABLE ${schema}.t (id int PRIMARY KEY, name text)`);
-      await pool.query(`INSERT INTO ${schema}.t VALUES (1, 'a'), (2, 'b')`);
-      await pool.query(`CREATE PUBLICATION ${schema}_pub FOR TABLE ${schema}.t`);
-      const dir = tempDir('faucet-metrics-cdc-');
-      const pipeline = (idle: string) => `version: 1
+  it('serves faucet_source_postgres_cdc_slot_lag_bytes{slot} while the CDC source runs', async () => {
+    await pool.query(`CREATE SCHEMA ${schema}`);
+    await pool.query(`CREATE TABLE ${schema}.t (id int PRIMARY KEY, name text)`);
+    await pool.query(`INSERT INTO ${schema}.t VALUES (1, 'a'), (2, 'b')`);
+    await pool.query(`CREATE PUBLICATION ${schema}_pub FOR TABLE ${schema}.t`);
+    const dir = tempDir('faucet-metrics-cdc-');
+    const pipeline = (idle: string) => `version: 1
 name: ${schema}
 pipeline:
   source:
@@ -66,36 +65,35 @@ pipeline:
   sink: { type: file, config: { path: out.jsonl, format: jsonl } }
   state: { type: file, config: { path: state } }
 `;
-      const env = { ...NO_OTEL, FAUCET_TEST_POSTGRES_URL: POSTGRES_URL };
-      // The first run creates the slot and takes the snapshot.
-      write(join(dir, 'faucet.yaml'), pipeline('500ms'));
-      const first = await runCli(['run'], { cwd: dir, env });
-      expect(first.code, first.stderr).toBe(0);
-      await pool.query(`INSERT INTO ${schema}.t VALUES (3, 'c')`);
+    const env = { ...NO_OTEL, FAUCET_TEST_POSTGRES_URL: POSTGRES_URL };
+    // The first run creates the slot and takes the snapshot.
+    write(join(dir, 'faucet.yaml'), pipeline('500ms'));
+    const first = await runCli(['run'], { cwd: dir, env });
+    expect(first.code, first.stderr).toBe(0);
+    await pool.query(`INSERT INTO ${schema}.t VALUES (3, 'c')`);
 
-      // The second streams from the slot for a few idle seconds, with /metrics up.
-      write(join(dir, 'faucet.yaml'), pipeline('4s'));
-      const run = startCli(['run', '--metrics-port', '0'], { cwd: dir, env });
-      await waitFor(() => /^metrics: http/m.test(run.output().stderr), 'the metrics line');
-      const url = (/^metrics: (\S+)$/m.exec(run.output().stderr) as RegExpExecArray)[1] as string;
-      let lag: number | undefined;
-      while (lag === undefined && run.child.exitCode === null) {
-        try {
-          const body = await (await fetch(url)).text();
-          const match = new RegExp(
-            `^faucet_source_postgres_cdc_slot_lag_bytes\\{slot="${slot}"\\} (\\d+(?:\\.\\d+)?)$`,
-            'm',
-          ).exec(body);
-          if (match) lag = Number(match[1]);
-        } catch {
-          // the run may just have ended
-        }
-        if (lag === undefined) await sleep(100);
+    // The second streams from the slot for a few idle seconds, with /metrics up.
+    write(join(dir, 'faucet.yaml'), pipeline('4s'));
+    const run = startCli(['run', '--metrics-port', '0'], { cwd: dir, env });
+    await waitFor(() => /^metrics: http/m.test(run.output().stderr), 'the metrics line');
+    const url = (/^metrics: (\S+)$/m.exec(run.output().stderr) as RegExpExecArray)[1] as string;
+    let lag: number | undefined;
+    while (lag === undefined && run.child.exitCode === null) {
+      try {
+        const body = await (await fetch(url)).text();
+        const match = new RegExp(
+          `^faucet_source_postgres_cdc_slot_lag_bytes\\{slot="${slot}"\\} (\\d+(?:\\.\\d+)?)$`,
+          'm',
+        ).exec(body);
+        if (match) lag = Number(match[1]);
+      } catch {
+        // the run may just have ended
       }
-      const result = await run.done;
-      expect(result.code, result.stderr).toBe(0);
-      expect(lag, 'the slot lag gauge never showed up on /metrics').toBeGreaterThanOrEqual(0);
-      expect(`${result.stdout}${result.stderr}`).not.toContain(POSTGRES_URL);
-    });
+      if (lag === undefined) await sleep(100);
+    }
+    const result = await run.done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(lag, 'the slot lag gauge never showed up on /metrics').toBeGreaterThanOrEqual(0);
+    expect(`${result.stdout}${result.stderr}`).not.toContain(POSTGRES_URL);
   });
-}
+});

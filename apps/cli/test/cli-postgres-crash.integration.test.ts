@@ -17,40 +17,20 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, cleanupTempDirs, runCli, sleep, startCli, tempDir, write } from './helpers.js';
+import {
+  assertBuilt,
+  cleanupTempDirs,
+  runCli,
+  sleep,
+  startCli,
+  tempDir,
+  withPostgres,
+  write,
+} from './helpers.js';
 
 const ROWS = 200_000;
 const PAGE = 1000;
 const KILLS = 3;
-
-const POSTGRES_URL = process.env.FAUCET_TEST_POSTGRES_URL;
-const ci = process.env.CI;
-const REQUIRED =
-  (ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0') ||
-  process.env.FAUCET_REQUIRE_SERVICES === '1';
-const MISSING =
-  'FAUCET_TEST_POSTGRES_URL is not set: run `scripts/services.sh start` and ' +
-  '`eval "$(scripts/services.sh env)"` to start PostgreSQL for the integration tests';
-
-/**
- * Register `register` when PostgreSQL is configured; else one failing test in CI, or one skipped
- * test that says why on a developer machine.
- */
-function withPostgres(title: string, register: (url: string) => void): void {
-  if (POSTGRES_URL) {
-    register(POSTGRES_URL);
-    return;
-  }
-  describe(title, () => {
-    if (REQUIRED) {
-      it('needs PostgreSQL', () => {
-        throw new Error(`${MISSING} (required here because CI or FAUCET_REQUIRE_SERVICES=1 is set)`);
-      });
-    } else {
-      it.skip(`skipped: ${MISSING}`, () => {});
-    }
-  });
-}
 
 interface Case {
   id: string;
@@ -109,7 +89,7 @@ interface Summary {
   invocations: Array<{ state_key: string; status: string; records_written: number; pages_skipped: number }>;
 }
 
-withPostgres('faucet run on Postgres → Postgres, killed with SIGKILL three times', (url) => {
+withPostgres('with PostgreSQL', (url) => {
   let pool: pg.Pool | undefined;
   const schemas: string[] = [];
   const db = (): pg.Pool => {

@@ -16,7 +16,7 @@ const descriptorConfig = {
   invalid: { value: { ...closedPort, write_mode: 'upsert' }, path: 'key' },
 };
 
-withPostgres('sink "postgres" conformance', (url) => {
+withPostgres('with PostgreSQL', (url) => {
   const variants = [
     { name: 'postgres (insert, append)', table: 'appended', config: {} },
     { name: 'postgres (insert, upsert)', table: 'upserted', config: { write_mode: 'upsert', key: ['id'] } },

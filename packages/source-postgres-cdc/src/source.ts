@@ -552,14 +552,14 @@ export function createPostgresCdcSource(
           if (syncAt !== undefined && live.lastChangeAt > syncFrom) syncAt = undefined; // changes came: sync again
           if (syncAt === undefined) {
             syncFrom = performance.now();
-            syncAt = await emitSyncMarker(admin);
+            syncAt = await emitSyncMarker(admin, live);
             if (syncAt === undefined) {
               reason = `idle for ${idle} ms`;
               break;
             }
             continue;
           }
-          if (live.lastSync === syncAt) {
+          if (live.synced) {
             reason = `idle for ${idle} ms`;
             break;
           }
@@ -607,8 +607,9 @@ export function createPostgresCdcSource(
   let syncCount = 0;
   const syncNonce = randomUUID();
   /** Write a sync marker; its token, or undefined when the server refuses (a read-only standby). */
-  async function emitSyncMarker(admin: pg.Client): Promise<string | undefined> {
+  async function emitSyncMarker(admin: pg.Client, live: ReplicationStream): Promise<string | undefined> {
     const token = `${syncNonce}:${++syncCount}`;
+    live.expectSync(token);
     try {
       await admin.query({
         text: 'SELECT pg_logical_emit_message(false, $1, $2)',

@@ -78,11 +78,9 @@ export class ReplicationStream {
   lastCommitAt = performance.now();
   /** Changes received so far. */
   changes = 0;
-  /**
-   * The content of the last sync marker (`pg_logical_emit_message(false, 'faucet.sync', <token>)`) that
-   * came through the stream: every change committed before that marker was written has been handled.
-   */
-  lastSync: string | undefined;
+  /** The sync marker this stream waits for (see `awaitSync`), and whether it has come through. */
+  private syncToken: string | undefined;
+  private syncSeen = false;
   private confirmed: bigint;
   private readonly service: LogicalReplicationService;
   private readonly plugin: FaucetPgoutputPlugin;
@@ -275,7 +273,10 @@ export class ReplicationStream {
       case 'commit':
         return this.commit(message);
       case 'message':
-        if (message.prefix === SYNC_PREFIX) this.lastSync = Buffer.from(message.content).toString('utf8');
+        // Markers of other readers of the database come through too: only ours counts.
+        if (message.prefix === SYNC_PREFIX && this.syncToken !== undefined && !this.syncSeen) {
+          this.syncSeen = Buffer.from(message.content).toString('utf8') === this.syncToken;
+        }
         // Logical messages (heartbeats, sync markers, the application's own) carry no rows.
         return;
       default:
@@ -315,6 +316,21 @@ export class ReplicationStream {
     if (now - this.lastEmptyAt < 1000) return;
     this.lastEmptyAt = now;
     await this.emit({ records: [], bookmark });
+  }
+
+  /**
+   * Wait for the sync marker with this token (`pg_logical_emit_message(false, 'faucet.sync', token)`,
+   * written by the source): once it has come through, every change committed before it was written
+   * has been handled. Call before writing the marker.
+   */
+  expectSync(token: string): void {
+    this.syncToken = token;
+    this.syncSeen = false;
+  }
+
+  /** True once the expected sync marker has come through. */
+  get synced(): boolean {
+    return this.syncSeen;
   }
 
   /** Report the server's shape of the stream for logs. */

@@ -257,6 +257,30 @@ withPostgres('source "postgres-cdc" against PostgreSQL', () => {
     expect(got.map((r) => r.after)).toEqual([{ id: 1, name: 'after the backlog', amount: null, at: null }]);
   });
 
+  it('readers stopping for idleness wait only for their own sync marker, whatever other markers come through', async () => {
+    const a = await fixture();
+    const b = await fixture();
+    const run = (f: typeof a) =>
+      runPipeline({
+        source: createPostgresCdcSource(config(f, { snapshot: 'never', idle_timeout: '300ms' })),
+        sink: collectingSink([]),
+      });
+    // Another reader's markers keep coming through both slots meanwhile.
+    let noisy = true;
+    const noise = (async () => {
+      while (noisy) {
+        await a.pool.query("SELECT pg_logical_emit_message(false, 'faucet.sync', 'someone-else')");
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    const started = performance.now();
+    const results = await Promise.all([run(a), run(b)]);
+    noisy = false;
+    await noise;
+    expect(results.map((r) => r.status)).toEqual(['ok', 'ok']);
+    expect(performance.now() - started).toBeLessThan(15_000);
+  });
+
   it('splits a large transaction into pages with the bookmark on its last page only', async () => {
     const f = await fixture();
     const source = createPostgresCdcSource(config(f, { snapshot: 'never', batch_size: 1000 }));

@@ -32,7 +32,7 @@ afterAll(async () => {
   await client.end();
 });
 
-withPostgres('source "postgres-cdc" conformance', (url) => {
+withPostgres('with PostgreSQL', (url) => {
   testSource({
     name: 'postgres-cdc',
     descriptor: postgresCdcSource,

@@ -66,7 +66,7 @@ const unreachable = {
   password,
 };
 
-withPostgres('source "postgres" conformance', (url) => {
+withPostgres('with PostgreSQL', (url) => {
   const incremental = {
     connection_url: url,
     table: `${schema.name}.items`,

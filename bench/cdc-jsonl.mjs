@@ -6,7 +6,7 @@
  * in production).
  *
  *   pnpm build && eval "$(bash scripts/services.sh env)" &&
- *   node bench/cdc-jsonl.mjs [--changes 1000000] [--transactions 10000] [--runs 3] [--json]
+ *   node bench/cdc-jsonl.mjs [--changes 1000000] [--transactions 10000] [--batch 1000] [--runs 3] [--json]
  *
  * Two measurements, each in a fresh child process (peak RSS per run):
  * - throughput: the changes are written first, then the source drains them: records/s from the
@@ -24,6 +24,7 @@ import { parseArgs } from 'node:util';
 const { values } = parseArgs({
   options: {
     changes: { type: 'string', default: '1000000' },
+    batch: { type: 'string', default: '1000' },
     transactions: { type: 'string', default: '10000' },
     runs: { type: 'string', default: '3' },
     child: { type: 'string' },
@@ -35,6 +36,7 @@ const { values } = parseArgs({
 const changes = Number(values.changes);
 const transactions = Number(values.transactions);
 const perTx = Math.ceil(changes / transactions);
+const batch = Number(values.batch);
 const url = values.url;
 const self = fileURLToPath(import.meta.url);
 const here = (p) => new URL(p, import.meta.url).href;
@@ -82,6 +84,7 @@ async function child(stateDir) {
       slot_name: SLOT,
       publication_name: PUB,
       snapshot: 'never',
+      batch_size: batch,
       idle_timeout: 0,
       heartbeat_interval: 0,
     });
@@ -90,7 +93,7 @@ async function child(stateDir) {
       source,
       sink,
       state: createFileStateStore({ path: stateDir }),
-      batchSize: 1000,
+      batchSize: batch,
       signal: controller.signal,
     });
     await sink.close({ status: 'ok' });
@@ -157,6 +160,8 @@ function runChild(stateDir) {
       stateDir,
       '--expect',
       String(changes),
+      '--batch',
+      String(batch),
       '--url',
       url,
     ],
@@ -237,6 +242,7 @@ async function main() {
     scenario: 'Postgres CDC (pgoutput) -> JSONL file',
     changes,
     transactions,
+    batch,
     runs,
     medianRowsPerSec: Math.round(median(throughput.map((r) => r.rowsPerSec))),
     peakRssMiB:

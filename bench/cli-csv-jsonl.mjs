@@ -3,7 +3,7 @@
  * Scenario A (ARCHITECTURE §11): CSV -> JSONL through the real `faucet run` process, with the file
  * state store, exactly as a user runs it.
  *
- *   node bench/cli-csv-jsonl.mjs --rows 1000000 --runs 3 [--batch 1000] [--fsync true]
+ *   node bench/cli-csv-jsonl.mjs --rows 1000000 --runs 3 [--batch 1000] [--fsync true] [--checkpoint-every 1s]
  *
  * The dataset comes from bench/generate.mjs (seed 42) and is generated once into bench/results/.
  * Every run starts from an empty output and state directory. Wall time covers the whole CLI
@@ -27,6 +27,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     batch: { type: 'string', default: '1000' },
     fsync: { type: 'string', default: 'true' },
+    'checkpoint-every': { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -61,6 +62,7 @@ for (let i = 0; i < runs; i++) {
       `  sink: { type: file, config: { path: ./out.jsonl, format: jsonl, fsync: ${values.fsync} } }`,
       '  state: { type: file, config: { path: ./state } }',
       `  batch_size: ${Number(values.batch)}`,
+      ...(values['checkpoint-every'] ? [`  checkpoint_every: ${values['checkpoint-every']}`] : []),
       '',
     ].join('\n'),
   );
@@ -93,6 +95,7 @@ const summary = {
   rows,
   batch: Number(values.batch),
   fsync: values.fsync,
+  checkpointEvery: values['checkpoint-every'] ?? 'every page',
   runs,
   medianRowsPerSec: Math.round(rates[Math.floor(rates.length / 2)]),
   peakRssMiB: Math.round(Math.max(...results.map((r) => r.peakRssMiB)) * 10) / 10,
@@ -101,7 +104,7 @@ const summary = {
 if (values.json) console.log(JSON.stringify(summary));
 else {
   console.log(
-    `${summary.scenario}: ${rows.toLocaleString('en')} rows, batch ${summary.batch}, fsync ${summary.fsync}, ${runs} runs`,
+    `${summary.scenario}: ${rows.toLocaleString('en')} rows, batch ${summary.batch}, fsync ${summary.fsync}, checkpoints ${summary.checkpointEvery}, ${runs} runs`,
   );
   console.log(
     `  median ${summary.medianRowsPerSec.toLocaleString('en')} rows/s, peak RSS ${summary.peakRssMiB} MiB, runs ${summary.seconds.join(' s, ')} s`,

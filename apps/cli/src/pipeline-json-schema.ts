@@ -127,6 +127,14 @@ export function buildPipelineJsonSchema(plugins: readonly SchemaPlugin[]): JsonO
   const common: JsonObject = {
     batch_size: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 1000 },
     delivery: { enum: ['at_least_once', 'effectively_once'], default: 'at_least_once' },
+    checkpoint_every: {
+      description:
+        'Store a checkpoint at most this often (500ms, 30s, 5m, or seconds); default: every checkpoint page',
+      anyOf: [
+        { type: 'string', pattern: '^\\d+(\\.\\d+)?(ms|s|m|h)$' },
+        { type: 'number', minimum: 0 },
+      ],
+    },
   };
   defs.pipeline = {
     type: 'object',

@@ -7,7 +7,7 @@ import {
   type SourceContext,
   unwrapState,
 } from '../src/index.js';
-import { newStorage, recordingSink, testStore } from './doubles.js';
+import { countingSource, newStorage, recordingSink, testStore } from './doubles.js';
 
 /** A source that logs what it was told, in order, next to what the store held at that moment. */
 function ackingSource(pages: Page[], log: string[], map: Map<string, JsonValue>): Source {
@@ -168,5 +168,120 @@ describe('partitioned checkpoints (Page.partition)', () => {
     });
     expect(result.status).toBe('failed');
     expect(result.error?.message).toContain('"has space"');
+  });
+});
+
+describe('checkpoint_every (checkpointEveryMs)', () => {
+  const HOUR = 3_600_000;
+
+  it('stores the first checkpoint, then only when the interval has passed, and the newest at the end', async () => {
+    const map = new Map<string, JsonValue>();
+    const store = testStore(map);
+    const storage = newStorage();
+    const sink = recordingSink(storage);
+    const result = await runPipeline({
+      pipeline: 'p',
+      source: countingSource({ total: 1000, pageSize: 100 }),
+      sink,
+      state: store,
+      checkpointEveryMs: HOUR,
+    });
+    expect(result).toMatchObject({
+      status: 'ok',
+      recordsWritten: 1000,
+      checkpoints: 2,
+      lastBookmark: { offset: 1000 },
+    });
+    expect(store.puts()).toBe(2);
+    expect(sink.flushes()).toBe(3); // after page 1, before the final store, and the end-of-run flush
+    expect(unwrapState(map.get('p::row-0')).bookmark).toEqual({ offset: 1000 });
+    expect(storage.rows).toHaveLength(1000);
+  });
+
+  it('after a crash, resumes from the last stored checkpoint: nothing lost, at most the interval redone', async () => {
+    const map = new Map<string, JsonValue>();
+    const storage = newStorage();
+    const failed = await runPipeline({
+      pipeline: 'p',
+      source: countingSource({ total: 1000, pageSize: 100, failAtPage: 7 }),
+      sink: recordingSink(storage),
+      state: testStore(map),
+      checkpointEveryMs: HOUR,
+    });
+    expect(failed.status).toBe('failed');
+    // Only page 1's checkpoint was stored; pages 2–6 were written but not checkpointed.
+    expect(unwrapState(map.get('p::row-0')).bookmark).toEqual({ offset: 100 });
+    const resumed = await runPipeline({
+      pipeline: 'p',
+      source: countingSource({ total: 1000, pageSize: 100 }),
+      sink: recordingSink(storage),
+      state: testStore(map),
+      checkpointEveryMs: HOUR,
+    });
+    expect(resumed.status).toBe('ok');
+    const ids = new Set(storage.rows.map((r) => r.id));
+    expect(ids.size).toBe(1000);
+    expect(unwrapState(map.get('p::row-0')).bookmark).toEqual({ offset: 1000 });
+  });
+
+  it('stores the newest checkpoint when the run is cancelled', async () => {
+    const map = new Map<string, JsonValue>();
+    const controller = new AbortController();
+    const storage = newStorage();
+    const result = await runPipeline({
+      pipeline: 'p',
+      // Cancelled while page 4 is being produced: pages 1–3 are written, page 1's checkpoint stored.
+      source: countingSource({ total: 1000, pageSize: 100, onPage: (n) => n === 4 && controller.abort() }),
+      sink: recordingSink(storage),
+      state: testStore(map),
+      checkpointEveryMs: HOUR,
+      signal: controller.signal,
+      readAhead: false,
+    });
+    expect(result.status).toBe('cancelled');
+    expect(storage.rows).toHaveLength(300);
+    expect(unwrapState(map.get('p::row-0')).bookmark).toEqual({ offset: 300 });
+  });
+
+  it("keeps every partition's newest checkpoint and stores them all", async () => {
+    const map = new Map<string, JsonValue>();
+    const source: Source = {
+      async *read() {
+        for (let i = 1; i <= 3; i++) {
+          yield { records: [{ p: 'a', i }], bookmark: i, partition: 'a' };
+          yield { records: [{ p: 'b', i }], bookmark: i * 10, partition: 'b' };
+        }
+      },
+    };
+    const result = await runPipeline({
+      pipeline: 'p',
+      source,
+      sink: recordingSink(newStorage()),
+      state: testStore(map),
+      checkpointEveryMs: HOUR,
+    });
+    expect(result.status).toBe('ok');
+    expect(unwrapState(map.get('p::row-0::a')).bookmark).toBe(3);
+    expect(unwrapState(map.get('p::row-0::b')).bookmark).toBe(30);
+  });
+
+  it('is refused with effectively_once and when negative', async () => {
+    const storage = newStorage();
+    await expect(
+      runPipeline({
+        source: countingSource({ total: 10, pageSize: 5 }),
+        sink: recordingSink(storage, { idempotent: true }),
+        state: testStore(new Map()),
+        delivery: 'effectively_once',
+        checkpointEveryMs: 1000,
+      }),
+    ).rejects.toThrow(/checkpoint_every: cannot be combined with effectively_once/);
+    await expect(
+      runPipeline({
+        source: countingSource({ total: 10 }),
+        sink: recordingSink(storage),
+        checkpointEveryMs: -1,
+      }),
+    ).rejects.toThrow(/checkpoint_every: must be a duration of 0 or more/);
   });
 });

@@ -8,7 +8,7 @@ import type { LocatedIssue } from '../errors.js';
 import { checkReferences, type DagNode, findCycles, topologicalOrder } from './dag.js';
 import { deepMerge, mergeConnectorBlock } from './merge.js';
 import type { ConnectorSpec, DlqPlan, ExecutionSettings, RowPlan, TransformPlan } from './plan.js';
-import type { MatrixRow, PipelineBlock, PipelineFile } from './schema.js';
+import { durationMs, type MatrixRow, type PipelineBlock, type PipelineFile } from './schema.js';
 import { findTemplates } from './template.js';
 
 export interface ExpandedPipeline {
@@ -53,6 +53,7 @@ function mergedRow(base: PipelineBlock, row: MatrixRow | undefined) {
     dlq,
     batch_size: row.batch_size ?? base.batch_size,
     delivery: row.delivery ?? base.delivery,
+    checkpoint_every: row.checkpoint_every ?? base.checkpoint_every,
   };
 }
 
@@ -115,6 +116,7 @@ export function expandPipeline(file: PipelineFile): ExpandedPipeline {
     if (dlq) plan.dlq = dlq;
     if (merged.batch_size !== undefined) plan.batchSize = merged.batch_size;
     if (merged.delivery !== undefined) plan.delivery = merged.delivery;
+    if (merged.checkpoint_every !== undefined) plan.checkpointEveryMs = durationMs(merged.checkpoint_every);
     if (plan.parent === undefined) {
       for (const spec of [source, sink]) {
         for (const { path } of findTemplates(spec.config, `${spec.at}.config`)) {

@@ -38,6 +38,8 @@ export interface RowPlan {
   dlq?: DlqPlan;
   batchSize?: number;
   delivery?: DeliveryMode;
+  /** `checkpoint_every` in milliseconds: store a checkpoint at most this often. */
+  checkpointEveryMs?: number;
   /** Rows whose `parent` is this row. */
   children: string[];
   /** Fields of this row's written records that its children read (what is captured, nothing more). */

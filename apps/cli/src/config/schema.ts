@@ -36,6 +36,20 @@ const partialDlqSchema = z.strictObject({ sink: partialConnectorBlockSchema.opti
 
 const batchSize = z.number().int().min(1).max(1_000_000);
 const delivery = z.enum(['at_least_once', 'effectively_once']);
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+/** `500ms`, `30s`, `5m`, `1h`, or a number of seconds. */
+const duration = z.union([
+  z.string().regex(DURATION, 'expected a duration such as 500ms, 30s, 5m, 1h, or a number of seconds'),
+  z.number().min(0),
+]);
+
+/** A `duration` in milliseconds. */
+export function durationMs(value: string | number): number {
+  if (typeof value === 'number') return Math.round(value * 1000);
+  const match = DURATION.exec(value) as RegExpExecArray;
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(match[1]) * unit);
+}
 
 export const pipelineBlockSchema = z.strictObject({
   source: connectorBlockSchema.optional(),
@@ -45,6 +59,7 @@ export const pipelineBlockSchema = z.strictObject({
   dlq: dlqSchema.nullable().optional(),
   batch_size: batchSize.optional(),
   delivery: delivery.optional(),
+  checkpoint_every: duration.optional(),
 });
 
 const rowId = z.string().regex(NAME_PATTERN, nameMessage);
@@ -61,6 +76,7 @@ export const matrixRowSchema = z.strictObject({
   dlq: partialDlqSchema.nullable().optional(),
   batch_size: batchSize.optional(),
   delivery: delivery.optional(),
+  checkpoint_every: duration.optional(),
 });
 
 export const executionSchema = z.strictObject({
@@ -100,6 +116,7 @@ export const STRUCTURAL_KEYS = [
   'dlq',
   'batch_size',
   'delivery',
+  'checkpoint_every',
   'id',
   'parent',
   'parent_key',

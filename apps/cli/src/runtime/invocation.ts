@@ -186,6 +186,9 @@ export async function runInvocation(
       if (options.onProgress) runOptions.onProgress = options.onProgress;
       if (target.parent) runOptions.parent = target.parent;
       if (row.batchSize !== undefined) runOptions.batchSize = row.batchSize;
+      if (row.checkpointEveryMs !== undefined && options.mode === 'run') {
+        runOptions.checkpointEveryMs = row.checkpointEveryMs;
+      }
       if (row.delivery !== undefined && options.mode === 'run') runOptions.delivery = row.delivery;
       if (options.limit !== undefined) {
         runOptions.transforms = [

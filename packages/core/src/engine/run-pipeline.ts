@@ -354,10 +354,29 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
   };
 
   let totalFailures = 0;
+  const checkpointEvery = options.checkpointEveryMs ?? 0;
+  /** Checkpoints written but not yet flushed and stored (checkpoint_every), newest per partition. */
+  const deferred = new Map<string, { bookmark: JsonValue; partition: string | undefined }>();
+  let lastStoredAt = Number.NEGATIVE_INFINITY;
+  /** Flush, then store every deferred checkpoint (I1/I4: rows and dead letters durable first). */
+  const storeDeferred = async (): Promise<void> => {
+    if (deferred.size === 0) return;
+    await flushSink();
+    await flushDlq();
+    for (const [key, { bookmark, partition }] of [...deferred]) {
+      await putState(bookmark, undefined, partition);
+      deferred.delete(key);
+      stats.checkpoints++;
+      lastBookmark = bookmark;
+      lastCheckpointAt = new Date().toISOString();
+    }
+    lastStoredAt = performance.now();
+  };
   let committed: CommitPosition | undefined;
   let position: CommitPosition = { seq: 0, sub: 0, bookmark: undefined };
 
-  const processPage = async (page: Page, pageNo: number): Promise<void> => {
+  /** Write one page; true when its checkpoint was stored. */
+  const processPage = async (page: Page, pageNo: number): Promise<boolean> => {
     stats.pages++;
     stats.recordsRead += page.records.length;
     const records = applyTransforms(page.records, transformChain, pageNo);
@@ -391,7 +410,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
         lastBookmark = page.bookmark;
         lastCheckpointAt = new Date().toISOString();
       }
-      return;
+      return hasBookmark;
     }
 
     const envelopes: DlqEnvelope[] = [];
@@ -448,16 +467,20 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
       );
     }
 
-    if (hasBookmark) {
+    // checkpoint_every: a checkpoint is remembered, and stored once the interval has passed (or at
+    // the end of the run, or before a budget stops it).
+    if (hasBookmark) deferred.set(partition ?? '', { bookmark: page.bookmark as JsonValue, partition });
+    let stored = false;
+    if (
+      budget ||
+      (hasBookmark && (checkpointEvery <= 0 || performance.now() - lastStoredAt >= checkpointEvery))
+    ) {
       // I1/I4: rows durable, then dead letters durable, then (and only then) the bookmark.
-      await flushSink();
-      await flushDlq();
-      await putState(page.bookmark as JsonValue, undefined, partition);
-      stats.checkpoints++;
-      lastBookmark = page.bookmark;
-      lastCheckpointAt = new Date().toISOString();
+      stored = deferred.size > 0;
+      await storeDeferred();
     }
     if (budget) throw new DeferredFailure(budget);
+    return stored;
   };
 
   let release: ReleaseLock | undefined;
@@ -661,16 +684,17 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
       // I3: at most one page is read ahead, and only once the current page is in hand.
       if (readAhead && !cancelled()) pending = next();
       if (page.records.length > 0 || page.bookmark !== undefined) {
-        await processPage(page, pageNo);
-        progress(page.bookmark !== undefined ? 'checkpoint' : 'page');
+        const stored = await processPage(page, pageNo);
+        progress(stored ? 'checkpoint' : 'page');
       }
       if (cancelled()) throw new CancelledError();
       pending ??= next();
     }
 
-    // Normal end: dead letters first, then the sink (ARCHITECTURE §3.4).
+    // Normal end: dead letters first, then the sink (ARCHITECTURE §3.4); then a deferred checkpoint.
     await flushDlq();
     await flushSink();
+    await storeDeferred();
   } catch (caught) {
     let error = caught instanceof DeferredFailure ? caught.error : caught;
     if (error instanceof CancelledError) {
@@ -679,6 +703,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
       try {
         await flushDlq();
         await flushSink();
+        await storeDeferred();
       } catch (flushError) {
         status = 'failed';
         error = flushError;

@@ -1,0 +1,93 @@
+/**
+ * `checkpoint_every`: a pipeline that stores its checkpoint at most every interval. A run stores the
+ * newest checkpoint at its end; a run killed with SIGKILL resumes from the last stored one — every
+ * id still delivered, more redone than with a checkpoint per page; a bad value is a config error.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  assertBuilt,
+  cleanupTempDirs,
+  countLines,
+  readStateDir,
+  runCli,
+  startCli,
+  tempDir,
+  waitFor,
+  write,
+  writeCsv,
+} from './helpers.js';
+
+const ROWS = 100_000;
+const PAGE = 50;
+
+beforeAll(assertBuilt);
+afterAll(cleanupTempDirs);
+
+function pipeline(every: string): string {
+  return `version: 1
+name: every
+pipeline:
+  source: { type: file, config: { path: ./data/big.csv, format: csv } }
+  sink: { type: file, config: { path: ./out/big.jsonl, format: jsonl } }
+  state: { type: file, config: { path: ./state } }
+  batch_size: ${PAGE}
+  checkpoint_every: ${every}
+`;
+}
+
+describe('checkpoint_every', () => {
+  it('stores the newest checkpoint at the end, and after a SIGKILL resumes from the last stored one', async () => {
+    const dir = tempDir();
+    writeCsv(join(dir, 'data', 'big.csv'), 1, ROWS);
+    write(join(dir, 'pipeline.yaml'), pipeline('1h'));
+    const out = join(dir, 'out', 'big.jsonl');
+    const stateDir = join(dir, 'state');
+
+    const first = startCli(['run', 'pipeline.yaml'], { cwd: dir });
+    await waitFor(() => countLines(out) >= ROWS / 4, 'the first run to be well under way');
+    const storedWhileRunning = JSON.stringify(readStateDir(stateDir));
+    first.child.kill('SIGKILL');
+    expect((await first.done).signal).toBe('SIGKILL');
+    const writtenBeforeKill = countLines(out);
+    expect(writtenBeforeKill).toBeLessThan(ROWS);
+    // With an hour between checkpoints only the first page's was stored, though thousands of rows
+    // were written: the state did not move while the run went on.
+    expect(JSON.stringify(readStateDir(stateDir))).toBe(storedWhileRunning);
+
+    const second = await runCli(['run', 'pipeline.yaml', '--output', 'json'], { cwd: dir });
+    expect(second.code, second.stderr).toBe(0);
+    const summary = JSON.parse(second.stdout) as { records_written: number };
+    // It redid everything after the first page: far more than one page.
+    expect(summary.records_written).toBe(ROWS - PAGE);
+    const ids = new Set(
+      readFileSync(out, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .flatMap((line) => {
+          try {
+            return [Number((JSON.parse(line) as { id: string }).id)];
+          } catch {
+            return [];
+          }
+        }),
+    );
+    expect(ids.size).toBe(ROWS);
+
+    // The end of a run stores its newest checkpoint: a third run writes nothing.
+    const third = await runCli(['run', 'pipeline.yaml', '--output', 'json'], { cwd: dir });
+    expect(third.code, third.stderr).toBe(0);
+    expect((JSON.parse(third.stdout) as { records_written: number }).records_written).toBe(0);
+    expect(Object.keys(readStateDir(stateDir))).toEqual(['every::row-0']);
+  });
+
+  it('refuses a value that is not a duration, naming the place', async () => {
+    const dir = tempDir();
+    writeCsv(join(dir, 'data', 'big.csv'), 1, 10);
+    write(join(dir, 'pipeline.yaml'), pipeline('soon'));
+    const result = await runCli(['validate', 'pipeline.yaml'], { cwd: dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/pipeline\.yaml:\d+:\d+ pipeline\.checkpoint_every: expected a duration/);
+  });
+});

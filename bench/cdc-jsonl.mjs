@@ -6,7 +6,7 @@
  * in production).
  *
  *   pnpm build && eval "$(bash scripts/services.sh env)" &&
- *   node bench/cdc-jsonl.mjs [--changes 1000000] [--transactions 10000] [--batch 1000] [--runs 3] [--json]
+ *   node bench/cdc-jsonl.mjs [--changes 1000000] [--transactions 10000] [--batch 1000] [--checkpoint-every <ms>] [--runs 3] [--json]
  *
  * Two measurements, each in a fresh child process (peak RSS per run):
  * - throughput: the changes are written first, then the source drains them: records/s from the
@@ -25,6 +25,7 @@ const { values } = parseArgs({
   options: {
     changes: { type: 'string', default: '1000000' },
     batch: { type: 'string', default: '1000' },
+    'checkpoint-every': { type: 'string', default: '0' },
     transactions: { type: 'string', default: '10000' },
     runs: { type: 'string', default: '3' },
     child: { type: 'string' },
@@ -37,6 +38,8 @@ const changes = Number(values.changes);
 const transactions = Number(values.transactions);
 const perTx = Math.ceil(changes / transactions);
 const batch = Number(values.batch);
+/** Milliseconds between stored checkpoints (runPipeline's checkpointEveryMs); 0: every page. */
+const checkpointEvery = Number(values['checkpoint-every']);
 const url = values.url;
 const self = fileURLToPath(import.meta.url);
 const here = (p) => new URL(p, import.meta.url).href;
@@ -94,6 +97,7 @@ async function child(stateDir) {
       sink,
       state: createFileStateStore({ path: stateDir }),
       batchSize: batch,
+      checkpointEveryMs: checkpointEvery,
       signal: controller.signal,
     });
     await sink.close({ status: 'ok' });
@@ -162,6 +166,8 @@ function runChild(stateDir) {
       String(changes),
       '--batch',
       String(batch),
+      '--checkpoint-every',
+      String(checkpointEvery),
       '--url',
       url,
     ],
@@ -243,6 +249,7 @@ async function main() {
     changes,
     transactions,
     batch,
+    checkpointEveryMs: checkpointEvery,
     runs,
     medianRowsPerSec: Math.round(median(throughput.map((r) => r.rowsPerSec))),
     peakRssMiB:

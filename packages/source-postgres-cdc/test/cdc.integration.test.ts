@@ -624,6 +624,17 @@ withPostgres('source "postgres-cdc": slot types, publications, metrics', () => {
     expect(rows).toEqual([{ schemaname: schema.name, tablename: `t${counter}` }]);
   });
 
+  it('discovers the published tables with their keys, and check() passes', async () => {
+    const f = await fixture();
+    const source = createPostgresCdcSource(config(f));
+    await source.check?.();
+    const streams = await source.discover?.();
+    expect(streams?.map((s) => [s.name, s.primaryKeys])).toEqual([[f.table, ['id']]]);
+    expect(streams?.[0]?.schema).toMatchObject({
+      required: ['op', 'schema', 'table', 'lsn', 'commit_ts', 'key', 'before', 'after'],
+    });
+  });
+
   it('streams with a temporary slot that is gone after the run', async () => {
     const f = await fixture();
     const source = createPostgresCdcSource(

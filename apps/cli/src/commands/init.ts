@@ -38,6 +38,7 @@ pipeline:
   # dlq:                              # rows the sink rejects go here instead of failing the run
   #   sink: { type: file, config: { path: ./out/dlq.jsonl, format: jsonl } }
   # batch_size: 1000                  # records per page (one checkpoint per page)
+  # checkpoint_every: 5s              # or store a checkpoint at most every 5 s (faster; a crash redoes up to 5 s)
 
 # Secrets: never write them here. Use \${env:NAME} (a .env file beside this one is read too) or
 # \${file:path/to/secret}; values in fields marked secret are scrubbed from all output.

@@ -18,7 +18,6 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describeWithService } from '@faucet/testkit';
 
 export const CLI_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const REPO_DIR = resolve(CLI_DIR, '../..');
@@ -295,17 +294,4 @@ export function countLines(file: string): number {
   return n;
 }
 
-/** PostgreSQL of `scripts/services.sh`, for the integration tests (`FAUCET_TEST_POSTGRES_URL`). */
-export const POSTGRES_SERVICE = {
-  service: 'PostgreSQL',
-  variable: 'FAUCET_TEST_POSTGRES_URL',
-  hint: 'run `bash scripts/services.sh start && eval "$(bash scripts/services.sh env)"` at the repository root',
-};
-
-/**
- * Register the tests when PostgreSQL is configured; else one failing test in CI (or with
- * FAUCET_REQUIRE_SERVICES=1), or one skipped test that says why on a developer machine.
- */
-export function withPostgres(title: string, register: (url: string) => void): void {
-  describeWithService(POSTGRES_SERVICE, title, register);
-}
+export { withPostgres } from '@faucet/test-support';

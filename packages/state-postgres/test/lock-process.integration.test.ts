@@ -1,9 +1,15 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { ErrorCodes, StateLockedError } from '@faucet/core';
 import { createPostgresStateStore } from '@faucet/state-postgres';
+import { killHard, spawnLockHolder } from '@faucet/test-support';
 import { afterAll, expect, it } from 'vitest';
-import { killHard, spawnLockHolder } from './child-process.js';
+
+/** fixtures/hold-lock.mjs takes a lock with the store built in ../dist and prints `locked`. */
+const HOLDER = fileURLToPath(new URL('./fixtures/hold-lock.mjs', import.meta.url));
+const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+
 import { describeWithPostgres, testPool } from './pg-env.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -23,7 +29,7 @@ describeWithPostgres('state-postgres lock held by another process', (url) => {
   });
 
   it('fails fast naming the holder, and frees the lock as soon as the holder is killed -9', async () => {
-    child = await spawnLockHolder([url, table, key, '1000']);
+    child = await spawnLockHolder(HOLDER, DIST, [url, table, key, '1000']);
 
     const started = performance.now();
     const refused = await store.lock(key, 10_000).then(

@@ -1,9 +1,15 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { ErrorCodes, StateLockedError } from '@faucet/core';
 import { createRedisStateStore } from '@faucet/state-redis';
+import { killHard, spawnLockHolder } from '@faucet/test-support';
 import { afterAll, expect, it } from 'vitest';
-import { killHard, spawnLockHolder } from './child-process.js';
+
+/** fixtures/hold-lock.mjs takes a lock with the store built in ../dist and prints `locked`. */
+const HOLDER = fileURLToPath(new URL('./fixtures/hold-lock.mjs', import.meta.url));
+const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+
 import { describeWithRedis, dropNamespace } from './redis-env.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -22,7 +28,7 @@ describeWithRedis('state-redis lock held by another process', (url) => {
   });
 
   it('fails fast naming the holder, holds past the TTL, and frees the lock after kill -9', async () => {
-    child = await spawnLockHolder([url, namespace, key, String(ttlMs)]);
+    child = await spawnLockHolder(HOLDER, DIST, [url, namespace, key, String(ttlMs)]);
 
     const started = performance.now();
     const refused = await store.lock(key, 10_000).then(

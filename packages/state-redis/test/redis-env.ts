@@ -1,22 +1,9 @@
-/**
- * Integration tests need the Redis of `scripts/services.sh`. Where it is missing they fail in CI (or
- * with FAUCET_REQUIRE_SERVICES=1) and are skipped, saying why, on a developer's machine. Each package
- * reads the variable itself: connector packages never import each other.
- */
-
-import { describeWithService } from '@faucet/testkit';
+/** The Redis of `scripts/services.sh` for this package's integration tests (see @faucet/test-support). */
+import { withRedis } from '@faucet/test-support';
 import { Redis } from 'ioredis';
 
-const SERVICE = {
-  service: 'Redis',
-  variable: 'FAUCET_TEST_REDIS_URL',
-  hint: 'run `bash scripts/services.sh start && eval "$(bash scripts/services.sh env)"` at the repository root',
-};
-
 /** `describe(title, …)` with the Redis URL, or a failing / skipped stand-in when there is none. */
-export function describeWithRedis(title: string, body: (url: string) => void): void {
-  describeWithService(SERVICE, title, body);
-}
+export const describeWithRedis = withRedis;
 
 /** Remove every key under a namespace (values and locks), with SCAN like the store itself. */
 export async function dropNamespace(url: string, namespace: string): Promise<void> {

@@ -101,31 +101,3 @@ export type PipelineFile = z.infer<typeof pipelineFileSchema>;
 export type PipelineBlock = z.infer<typeof pipelineBlockSchema>;
 export type MatrixRow = z.infer<typeof matrixRowSchema>;
 export type TransformSpecInput = z.infer<typeof transformSpecSchema>;
-
-/** Every key the structural blocks know, for "did you mean" hints. */
-export const STRUCTURAL_KEYS = [
-  'version',
-  'name',
-  'pipeline',
-  'matrix',
-  'execution',
-  'source',
-  'transforms',
-  'sink',
-  'state',
-  'dlq',
-  'batch_size',
-  'delivery',
-  'checkpoint_every',
-  'id',
-  'parent',
-  'parent_key',
-  'depends_on',
-  'type',
-  'config',
-  'on_batch_error',
-  'max_failures_per_page',
-  'max_failures_total',
-  'max_concurrent',
-  'on_error',
-];

@@ -1,19 +1,19 @@
-/** The keys each structural block of a pipeline file allows, for "did you mean" hints. */
-const TOP = ['version', 'name', 'pipeline', 'matrix', 'execution'];
-const PIPELINE = [
-  'source',
-  'transforms',
-  'sink',
-  'state',
-  'dlq',
-  'batch_size',
-  'delivery',
-  'checkpoint_every',
-];
-const ROW = ['id', 'parent', 'parent_key', 'depends_on', ...PIPELINE];
-const CONNECTOR = ['type', 'config'];
-const DLQ = ['sink', 'on_batch_error', 'max_failures_per_page', 'max_failures_total'];
-const EXECUTION = ['max_concurrent', 'on_error'];
+/** The keys each structural block of a pipeline file allows, for "did you mean" hints: read off the schemas. */
+import {
+  connectorBlockSchema,
+  dlqSchema,
+  executionSchema,
+  matrixRowSchema,
+  pipelineBlockSchema,
+  pipelineFileSchema,
+} from './schema.js';
+
+const TOP = Object.keys(pipelineFileSchema.shape);
+const PIPELINE = Object.keys(pipelineBlockSchema.shape);
+const ROW = Object.keys(matrixRowSchema.shape);
+const CONNECTOR = Object.keys(connectorBlockSchema.shape);
+const DLQ = Object.keys(dlqSchema.shape);
+const EXECUTION = Object.keys(executionSchema.shape);
 
 export function structuralKeysAt(path: string): string[] {
   if (path === '') return TOP;

@@ -1,15 +1,20 @@
-/** Start a process that holds a lock (fixtures/hold-lock.mjs) and wait until it says it holds it. */
+/** A child process that holds a state lock, for the stores' "lock held by another process" tests. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import process from 'node:process';
-import { fileURLToPath } from 'node:url';
 
-const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url));
-const HOLDER = fileURLToPath(new URL('./fixtures/hold-lock.mjs', import.meta.url));
-
-export async function spawnLockHolder(args: readonly string[], timeoutMs = 15_000): Promise<ChildProcess> {
-  if (!existsSync(DIST)) throw new Error(`${DIST} is missing: run \`pnpm build\` first`);
-  const child = spawn(process.execPath, [HOLDER, DIST, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Start `node holder dist ...args` (a fixture script that takes a lock with the store built at
+ * `dist`) and wait until it prints `locked`.
+ */
+export async function spawnLockHolder(
+  holder: string,
+  dist: string,
+  args: readonly string[],
+  timeoutMs = 15_000,
+): Promise<ChildProcess> {
+  if (!existsSync(dist)) throw new Error(`${dist} is missing: run \`pnpm build\` first`);
+  const child = spawn(process.execPath, [holder, dist, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();

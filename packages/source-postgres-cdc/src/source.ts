@@ -281,10 +281,6 @@ export function createPostgresCdcSource(
     }
   }
 
-  async function arrayTypes(admin: pg.Client): Promise<Map<number, ArrayType>> {
-    return loadArrayTypes(admin);
-  }
-
   /** Start streaming, retrying while a previous reader's walsender still holds the slot. */
   async function startStream(
     startLsn: bigint,
@@ -351,7 +347,7 @@ export function createPostgresCdcSource(
       try {
         tables = await preparePublication(admin);
         info = await slotInfo(admin, slot);
-        arrays = await arrayTypes(admin);
+        arrays = await loadArrayTypes(admin);
       } catch (error) {
         throw wrap(error, 'checking the slot and publication');
       }
@@ -662,9 +658,8 @@ export function createPostgresCdcSource(
     async check() {
       const admin = await connect();
       try {
-        const s = await status(admin);
-        if (s.wal_status === 'lost')
-          checkSlot({ walStatus: 'lost', plugin: 'pgoutput' } as SlotInfo, undefined);
+        // A slot that is lost or uses another plugin is unusable whatever is stored.
+        checkSlot(await slotInfo(admin, slot), undefined);
         if (!(await publicationExists(admin, config.publication_name)) && !config.create_publication) {
           throw fail(`publication "${config.publication_name}" does not exist`);
         }

@@ -10,7 +10,7 @@
  * position sent is always exactly the stored commit end.
  */
 import type { ValueParser } from '@faucet/common-postgres';
-import type { FaucetRecord, Logger, Page } from '@faucet/core';
+import type { FaucetRecord, Logger } from '@faucet/core';
 import type pg from 'pg';
 import { LogicalReplicationService, type Pgoutput, PgoutputPlugin } from 'pg-logical-replication';
 import { PageChannel } from './channel.js';
@@ -143,11 +143,6 @@ export class ReplicationStream {
     this.sendStatus();
   }
 
-  /** The position the slot is confirmed up to (what was last reported as flushed). */
-  get confirmedLsn(): bigint {
-    return this.confirmed;
-  }
-
   /** A bookmark at `lsn` is durably stored: report it, so the server may recycle WAL before it. */
   confirm(lsn: bigint): void {
     if (lsn <= this.confirmed) return;
@@ -188,10 +183,6 @@ export class ReplicationStream {
       consistent_point: point ?? null,
     });
     return point;
-  }
-
-  private async emit(page: Page): Promise<void> {
-    await this.channel.push(page);
   }
 
   /** `lsn`: the XLogData position of the message, already in pg_lsn's form (the library formats it so). */
@@ -296,7 +287,7 @@ export class ReplicationStream {
       const records = txn.records;
       txn.records = [];
       // A page inside a transaction: no bookmark, the transaction is not complete yet.
-      await this.emit({ records });
+      await this.channel.push({ records });
     }
   }
 
@@ -308,14 +299,14 @@ export class ReplicationStream {
     if (end === null) return;
     const bookmark = { kind: 'lsn', slot: this.options.slot, lsn: normalise(end) };
     if (txn && txn.changes > 0) {
-      await this.emit({ records: txn.records, bookmark });
+      await this.channel.push({ records: txn.records, bookmark });
       return;
     }
     // A transaction without rows (a heartbeat): a bookmark alone, at most one a second.
     const now = performance.now();
     if (now - this.lastEmptyAt < 1000) return;
     this.lastEmptyAt = now;
-    await this.emit({ records: [], bookmark });
+    await this.channel.push({ records: [], bookmark });
   }
 
   /**

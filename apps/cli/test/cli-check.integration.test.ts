@@ -1,14 +1,19 @@
-// biome-ignore-all lint/suspicious/noTemplateCurlyInString: pipeline files use ${env:…} interpolation
 /**
  * `faucet check`: the doctor. On a CDC pipeline it shows the slot (and its lag in bytes) and the
  * stored bookmark under the source's own state key; a missing publication fails with exit 1 and
  * says so; a file pipeline passes without a server.
  */
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, cleanupTempDirs, runCli, tempDir, withPostgres, write } from './helpers.js';
+import {
+  assertBuilt,
+  cleanupTempDirs,
+  runCli,
+  tempDir,
+  useCdcFixture,
+  withPostgres,
+  write,
+} from './helpers.js';
 
 const POSTGRES_URL = process.env.FAUCET_TEST_POSTGRES_URL;
 
@@ -38,38 +43,13 @@ pipeline:
 });
 
 withPostgres('faucet check on a CDC pipeline', () => {
-  const schema = `clicheck_${randomBytes(4).toString('hex')}`;
-  const slot = `${schema}_slot`;
-  const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 2 });
-  afterAll(async () => {
-    await pool.query(
-      'SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1',
-      [slot],
-    );
-    await pool.query(`DROP PUBLICATION IF EXISTS ${schema}_pub`);
-    await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await pool.end();
-  });
+  const cdc = useCdcFixture(POSTGRES_URL as string, 'clicheck');
+  const { schema, slot, pool } = cdc;
 
   it('shows the slot, its lag and the stored bookmark; a missing publication fails the check', async () => {
-    await pool.query(`CREATE SCHEMA ${schema}`);
-    await pool.query(`CREATE TABLE ${schema}.t (id int PRIMARY KEY, name text)`);
-    await pool.query(`INSERT INTO ${schema}.t VALUES (1, 'a'), (2, 'b')`);
-    await pool.query(`CREATE PUBLICATION ${schema}_pub FOR TABLE ${schema}.t`);
+    await cdc.create();
     const dir = tempDir('faucet-check-cdc-');
-    const pipeline = (publication: string) => `version: 1
-name: ${schema}
-pipeline:
-  source:
-    type: postgres-cdc
-    config:
-      connection_url: \${env:FAUCET_TEST_POSTGRES_URL}
-      slot_name: ${slot}
-      publication_name: ${publication}
-      idle_timeout: 500ms
-  sink: { type: file, config: { path: out.jsonl, format: jsonl } }
-  state: { type: file, config: { path: state } }
-`;
+    const pipeline = (publication: string) => cdc.pipeline({ idle: '500ms', publication });
     write(join(dir, 'faucet.yaml'), pipeline(`${schema}_pub`));
     const env = { FAUCET_TEST_POSTGRES_URL: POSTGRES_URL };
 

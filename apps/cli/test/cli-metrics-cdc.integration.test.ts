@@ -1,13 +1,10 @@
-// biome-ignore-all lint/suspicious/noTemplateCurlyInString: pipeline files use ${env:…} interpolation
 /**
  * Acceptance: with `--metrics-port`, the CDC source's own gauge
  * `faucet.source.postgres_cdc.slot_lag_bytes` is live on /metrics during the run — the CLI
  * registers the MeterProvider before any source is created, and the source measures through
  * `@opentelemetry/api` like the engine. Needs FAUCET_TEST_POSTGRES_URL (`scripts/services.sh start`).
  */
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   assertBuilt,
@@ -16,6 +13,7 @@ import {
   sleep,
   startCli,
   tempDir,
+  useCdcFixture,
   waitFor,
   withPostgres,
   write,
@@ -33,38 +31,13 @@ const NO_OTEL: NodeJS.ProcessEnv = Object.fromEntries(
 );
 
 withPostgres('CDC slot lag on /metrics', () => {
-  const schema = `climetrics_${randomBytes(4).toString('hex')}`;
-  const slot = `${schema}_slot`;
-  const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 2 });
-  afterAll(async () => {
-    await pool.query(
-      'SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1',
-      [slot],
-    );
-    await pool.query(`DROP PUBLICATION IF EXISTS ${schema}_pub`);
-    await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await pool.end();
-  });
+  const cdc = useCdcFixture(POSTGRES_URL as string, 'climetrics');
+  const { schema, slot, pool } = cdc;
 
   it('serves faucet_source_postgres_cdc_slot_lag_bytes{slot} while the CDC source runs', async () => {
-    await pool.query(`CREATE SCHEMA ${schema}`);
-    await pool.query(`CREATE TABLE ${schema}.t (id int PRIMARY KEY, name text)`);
-    await pool.query(`INSERT INTO ${schema}.t VALUES (1, 'a'), (2, 'b')`);
-    await pool.query(`CREATE PUBLICATION ${schema}_pub FOR TABLE ${schema}.t`);
+    await cdc.create();
     const dir = tempDir('faucet-metrics-cdc-');
-    const pipeline = (idle: string) => `version: 1
-name: ${schema}
-pipeline:
-  source:
-    type: postgres-cdc
-    config:
-      connection_url: \${env:FAUCET_TEST_POSTGRES_URL}
-      slot_name: ${slot}
-      publication_name: ${schema}_pub
-      idle_timeout: ${idle}
-  sink: { type: file, config: { path: out.jsonl, format: jsonl } }
-  state: { type: file, config: { path: state } }
-`;
+    const pipeline = (idle: string) => cdc.pipeline({ idle });
     const env = { ...NO_OTEL, FAUCET_TEST_POSTGRES_URL: POSTGRES_URL };
     // The first run creates the slot and takes the snapshot.
     write(join(dir, 'faucet.yaml'), pipeline('500ms'));

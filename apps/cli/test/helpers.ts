@@ -3,6 +3,7 @@
  * (they are written at test time: node_modules is git-ignored), and running the built CLI.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
@@ -18,6 +19,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { afterAll } from 'vitest';
 
 export const CLI_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const REPO_DIR = resolve(CLI_DIR, '../..');
@@ -295,3 +298,51 @@ export function countLines(file: string): number {
 }
 
 export { withPostgres } from '@faucet/test-support';
+
+/**
+ * A small CDC set-up of a test file's own: schema `<prefix>_<hex>` with table `t` (rows 1 'a' and
+ * 2 'b') published as `<schema>_pub`, slot `<schema>_slot`; all of it dropped after the file's tests.
+ * `pipeline()` is a CDC -> JSONL pipeline file on it with file state.
+ */
+export function useCdcFixture(url: string, prefix: string) {
+  const schema = `${prefix}_${randomBytes(4).toString('hex')}`;
+  const slot = `${schema}_slot`;
+  const publication = `${schema}_pub`;
+  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  afterAll(async () => {
+    await pool.query(
+      'SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1',
+      [slot],
+    );
+    await pool.query(`DROP PUBLICATION IF EXISTS ${publication}`);
+    await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await pool.end();
+  });
+  return {
+    schema,
+    slot,
+    publication,
+    pool,
+    async create(): Promise<void> {
+      await pool.query(`CREATE SCHEMA ${schema}`);
+      await pool.query(`CREATE TABLE ${schema}.t (id int PRIMARY KEY, name text)`);
+      await pool.query(`INSERT INTO ${schema}.t VALUES (1, 'a'), (2, 'b')`);
+      await pool.query(`CREATE PUBLICATION ${publication} FOR TABLE ${schema}.t`);
+    },
+    pipeline(options: { idle: string; publication?: string }): string {
+      return `version: 1
+name: ${schema}
+pipeline:
+  source:
+    type: postgres-cdc
+    config:
+      connection_url: \${env:FAUCET_TEST_POSTGRES_URL}
+      slot_name: ${slot}
+      publication_name: ${options.publication ?? publication}
+      idle_timeout: ${options.idle}
+  sink: { type: file, config: { path: out.jsonl, format: jsonl } }
+  state: { type: file, config: { path: state } }
+`;
+    },
+  };
+}

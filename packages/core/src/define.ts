@@ -28,6 +28,8 @@ interface DescriptorBase<K extends PluginKind, Config> {
   /** Short id used in pipeline files: `type: rest`. */
   readonly id: string;
   readonly version?: string;
+  /** The npm package that holds it, when read by connectorPackage(). */
+  readonly packageName?: string;
   readonly description?: string;
   readonly configSchema: ConfigSchema<Config>;
 }
@@ -52,12 +54,19 @@ export type PluginDescriptor =
   | StateStoreDescriptor<never>
   | TransformDescriptor<never>;
 
-type Definition<D> = Omit<D, typeof PLUGIN_BRAND | 'kind'>;
+/** `kind` may be given (connectorPackage() spreads it from package.json); it must then match. */
+type Definition<D> = Omit<D, typeof PLUGIN_BRAND | 'kind'> & { readonly kind?: PluginKind };
 
 function brand<K extends PluginKind, D extends object>(kind: K, definition: D) {
   if (!/^[a-z0-9][a-z0-9_-]*$/i.test((definition as { id?: string }).id ?? '')) {
     throw new ConfigError(
       `plugin id must be a short name like "rest" or "my_sink", got ${JSON.stringify((definition as { id?: unknown }).id)}`,
+    );
+  }
+  const declared = (definition as { kind?: unknown }).kind;
+  if (declared !== undefined && declared !== kind) {
+    throw new ConfigError(
+      `plugin "${(definition as { id: string }).id}" is declared as a ${String(declared)} in its package.json but defined as a ${kind}`,
     );
   }
   return Object.freeze({ ...definition, kind, [PLUGIN_BRAND]: kind });

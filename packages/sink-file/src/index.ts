@@ -3,7 +3,7 @@
  * extension. The default export is the plugin descriptor the CLI loads (`type: file`); the named
  * exports serve programmatic use.
  */
-import { defineSink } from '@faucet/core';
+import { connectorPackage, defineSink } from '@faucet/core';
 import { type FileSinkConfig, fileSinkConfigSchema } from './config.js';
 import { createFileSink } from './sink.js';
 
@@ -17,8 +17,7 @@ export {
 } from './sink.js';
 
 export default defineSink<FileSinkConfig>({
-  id: 'file',
-  version: '0.1.0',
+  ...connectorPackage(import.meta.url),
   description: 'Writes records to a JSON Lines or CSV file (append, or atomic overwrite), gzip by extension',
   configSchema: fileSinkConfigSchema,
   create(config, env) {

@@ -3,7 +3,7 @@
  * upserting or deleting by key, with per-row failures and effectively-once commits. The default export
  * is the plugin descriptor the CLI loads (`type: postgres`); the named exports serve programmatic use.
  */
-import { defineSink } from '@faucet/core';
+import { connectorPackage, defineSink } from '@faucet/core';
 import { type PostgresSinkConfig, postgresSinkConfigSchema } from './config.js';
 import { createPostgresSink } from './sink.js';
 
@@ -16,8 +16,7 @@ export {
 export { createPostgresSink, type PostgresSink, type PostgresSinkOptions } from './sink.js';
 
 export default defineSink<PostgresSinkConfig>({
-  id: 'postgres',
-  version: '0.1.0',
+  ...connectorPackage(import.meta.url),
   description: 'Writes records to a PostgreSQL table: INSERT or COPY; append, upsert or delete by key',
   configSchema: postgresSinkConfigSchema,
   create(config, env) {

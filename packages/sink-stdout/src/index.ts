@@ -3,7 +3,7 @@
  * a record limit for previews. The default export is the plugin descriptor the CLI loads
  * (`type: stdout`); the named exports serve programmatic use.
  */
-import { defineSink } from '@faucet/core';
+import { connectorPackage, defineSink } from '@faucet/core';
 import { type StdoutSinkConfig, stdoutSinkConfigSchema } from './config.js';
 import { createStdoutSink } from './sink.js';
 
@@ -11,8 +11,7 @@ export { type StdoutSinkConfig, type StdoutSinkConfigInput, stdoutSinkConfigSche
 export { createStdoutSink, type StdoutSink, type StdoutSinkOptions } from './sink.js';
 
 export default defineSink<StdoutSinkConfig>({
-  id: 'stdout',
-  version: '0.1.0',
+  ...connectorPackage(import.meta.url),
   description: 'Prints records to stdout or stderr as JSON Lines, pretty JSON, CSV or TSV',
   configSchema: stdoutSinkConfigSchema,
   create(config, env) {

@@ -3,7 +3,7 @@
  * read incrementally. The default export is the plugin descriptor the CLI loads (`type: file`); the
  * named exports serve programmatic use.
  */
-import { defineSource } from '@faucet/core';
+import { connectorPackage, defineSource } from '@faucet/core';
 import { type FileSourceConfig, fileSourceConfigSchema } from './config.js';
 import { createFileSource } from './source.js';
 
@@ -18,8 +18,7 @@ export {
 } from './source.js';
 
 export default defineSource<FileSourceConfig>({
-  id: 'file',
-  version: '0.1.0',
+  ...connectorPackage(import.meta.url),
   description: 'Reads CSV, JSON Lines and JSON-array files (paths or globs, gzip), resuming by byte offset',
   configSchema: fileSourceConfigSchema,
   create(config, env) {

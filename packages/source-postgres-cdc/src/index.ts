@@ -3,7 +3,7 @@
  * The default export is the plugin descriptor the CLI loads (`type: postgres-cdc`); the named
  * exports serve programmatic use.
  */
-import { defineSource } from '@faucet/core';
+import { connectorPackage, defineSource } from '@faucet/core';
 import { type PostgresCdcConfig, postgresCdcConfigSchema } from './config.js';
 import { createPostgresCdcSource } from './source.js';
 
@@ -22,8 +22,7 @@ export {
 } from './source.js';
 
 export default defineSource<PostgresCdcConfig>({
-  id: 'postgres-cdc',
-  version: '0.1.0',
+  ...connectorPackage(import.meta.url),
   description: 'Streams PostgreSQL changes by logical replication (pgoutput), after an initial snapshot',
   configSchema: postgresCdcConfigSchema,
   create(config, env) {

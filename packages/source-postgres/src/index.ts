@@ -3,7 +3,7 @@
  * or incrementally by keyset. The default export is the plugin descriptor the CLI loads
  * (`type: postgres`); the named exports serve programmatic use.
  */
-import { defineSource } from '@faucet/core';
+import { connectorPackage, defineSource } from '@faucet/core';
 import { type PostgresSourceConfig, postgresSourceConfigSchema } from './config.js';
 import { createPostgresSource } from './source.js';
 
@@ -22,8 +22,7 @@ export {
 export { createPostgresSource, type PostgresSourceOptions } from './source.js';
 
 export default defineSource<PostgresSourceConfig>({
-  id: 'postgres',
-  version: '0.1.0',
+  ...connectorPackage(import.meta.url),
   description: 'Reads a PostgreSQL table or query through a server-side cursor, full-table or incrementally',
   configSchema: postgresSourceConfigSchema,
   create(config, env) {

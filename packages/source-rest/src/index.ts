@@ -3,7 +3,7 @@
  * windows, conditional requests, concurrent partitions and TLS options. The default export is the plugin descriptor the CLI loads
  * (`type: rest`); the named exports serve programmatic use.
  */
-import { defineSource } from '@faucet/core';
+import { connectorPackage, defineSource } from '@faucet/core';
 import { type RestSourceConfig, restSourceConfigSchema } from './config.js';
 import { createRestSource } from './source.js';
 
@@ -20,8 +20,7 @@ export { inferSchema } from './schema.js';
 export { createRestSource, type RestSourceOptions } from './source.js';
 
 export default defineSource<RestSourceConfig>({
-  id: 'rest',
-  version: '0.1.0',
+  ...connectorPackage(import.meta.url),
   description: 'Reads a REST API: pagination, auth, retries, incremental cursors, windows, partitions, TLS',
   configSchema: restSourceConfigSchema,
   create(config, env) {

@@ -3,7 +3,7 @@
  * descriptor the CLI loads (`state: { type: postgres, config: … }`); the named exports serve
  * programmatic use.
  */
-import { defineStateStore } from '@faucet/core';
+import { connectorPackage, defineStateStore } from '@faucet/core';
 import { type PostgresStateStoreConfig, postgresStateStoreConfigSchema } from './config.js';
 import { createPostgresStateStore } from './store.js';
 
@@ -20,8 +20,7 @@ export {
 } from './store.js';
 
 export default defineStateStore<PostgresStateStoreConfig>({
-  id: 'postgres',
-  version: '0.1.0',
+  ...connectorPackage(import.meta.url),
   description: 'Keeps state in a PostgreSQL table (one upserted row per key), with an advisory lock per key',
   configSchema: postgresStateStoreConfigSchema,
   create(config, env) {

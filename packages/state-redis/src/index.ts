@@ -2,7 +2,7 @@
  * @faucet/state-redis: a faucet state store on Redis. The default export is the plugin descriptor the
  * CLI loads (`state: { type: redis, config: … }`); the named exports serve programmatic use.
  */
-import { defineStateStore } from '@faucet/core';
+import { connectorPackage, defineStateStore } from '@faucet/core';
 import { type RedisStateStoreConfig, redisStateStoreConfigSchema } from './config.js';
 import { createRedisStateStore } from './store.js';
 
@@ -19,8 +19,7 @@ export {
 } from './store.js';
 
 export default defineStateStore<RedisStateStoreConfig>({
-  id: 'redis',
-  version: '0.1.0',
+  ...connectorPackage(import.meta.url),
   description: 'Keeps state in Redis under {namespace}:{key}, with a token lock per state key',
   configSchema: redisStateStoreConfigSchema,
   create(config, env) {

@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from './errors.js';
 import type { PluginKind } from './define.js';
+import { ConfigError } from './errors.js';
 
 export interface ConnectorPackage {
   /** `faucet.id` of the package.json: the short name pipeline files use (`type: rest`). */

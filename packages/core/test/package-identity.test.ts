@@ -15,7 +15,11 @@ function packageWith(json: object): string {
 
 describe('connectorPackage', () => {
   it('reads id, kind and version from the nearest package.json above the module', () => {
-    const url = packageWith({ name: '@acme/faucet-source-x', version: '2.3.4', faucet: { kind: 'source', id: 'x' } });
+    const url = packageWith({
+      name: '@acme/faucet-source-x',
+      version: '2.3.4',
+      faucet: { kind: 'source', id: 'x' },
+    });
     expect(connectorPackage(url)).toEqual({
       id: 'x',
       kind: 'source',
@@ -42,7 +46,11 @@ describe('connectorPackage', () => {
   it('refuses a descriptor whose package.json kind disagrees with its define call', () => {
     const url = packageWith({ name: 'x', version: '1.0.0', faucet: { kind: 'source', id: 'x' } });
     expect(() =>
-      defineSink({ ...connectorPackage(url), configSchema: z.object({}), create: () => ({ write: async () => {} }) }),
+      defineSink({
+        ...connectorPackage(url),
+        configSchema: z.object({}),
+        create: () => ({ write: async () => {} }),
+      }),
     ).toThrow(/declared as a source in its package.json but defined as a sink/);
   });
 });

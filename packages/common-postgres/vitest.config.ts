@@ -5,5 +5,7 @@ export default defineProject({
     name: 'common-postgres',
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
+    // Clean-up hooks delete large trees; on a loaded 2-core machine that takes a while.
+    hookTimeout: 120_000,
   },
 });

@@ -127,6 +127,12 @@ export function buildPipelineJsonSchema(plugins: readonly SchemaPlugin[]): JsonO
   const common: JsonObject = {
     batch_size: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 1000 },
     delivery: { enum: ['at_least_once', 'effectively_once'], default: 'at_least_once' },
+    on_record_error: {
+      description:
+        'A record the source cannot decode or a transform cannot convert: fail the run (default), or dead-letter it and go on (needs a dlq)',
+      enum: ['fail', 'dlq'],
+      default: 'fail',
+    },
     checkpoint_every: {
       description:
         'Store a checkpoint at most this often (500ms, 30s, 5m, or seconds); default: every checkpoint page',

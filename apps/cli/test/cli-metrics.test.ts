@@ -206,24 +206,23 @@ describe('faucet run --metrics-port (Prometheus)', () => {
     await waitFor(() => countLines(join(dir, 'out', 'rows.jsonl')) >= 500, 'the run to be under way');
     const url = (METRICS_LINE.exec(run.output().stderr) as RegExpExecArray)[1] as string;
     expect((await scrape(url)).status).toBe(200);
-    const started = Date.now();
     run.child.kill('SIGINT');
     const result = await run.done;
     expect(result.code, result.stderr).toBe(130);
-    expect(Date.now() - started).toBeLessThan(10_000);
+    // Stopped at the signal, not at the end of the million rows.
+    expect(countLines(join(dir, 'out', 'rows.jsonl'))).toBeLessThan(1_000_000);
     expect(result.stderr).not.toContain('still serving');
 
     const { dir: dir2, env: env2 } = fakePipeline('lingering', 200, 0);
-    const second = startCli(['run', '--metrics-port', '0', '--metrics-linger', '60'], {
+    const second = startCli(['run', '--metrics-port', '0', '--metrics-linger', '600'], {
       cwd: dir2,
       env: env2,
     });
     await waitFor(() => second.output().stderr.includes('still serving'), 'the linger');
-    const lingerStarted = Date.now();
+    // The linger is 10 minutes: only the signal can end it within the test's time (2 minutes).
     second.child.kill('SIGINT');
     const lingered = await second.done;
     expect(lingered.code, lingered.stderr).toBe(0);
-    expect(Date.now() - lingerStarted).toBeLessThan(10_000);
   });
 });
 
@@ -355,7 +354,6 @@ describe('faucet run with OTEL_* variables (OTLP)', () => {
   it('a receiver that is down never fails the run: exit 0 and one warning', async () => {
     const port = await closedPort();
     const dir = filePipeline('otlp_down', 500);
-    const started = Date.now();
     const result = await runCli(['run'], {
       cwd: dir,
       env: { ...NO_OTEL, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` },
@@ -369,8 +367,6 @@ describe('faucet run with OTEL_* variables (OTLP)', () => {
         `^warn OTLP (metrics|traces) export to http://127\\.0\\.0\\.1:${port}/v1/\\w+ failed \\(.*ECONNREFUSED`,
       ),
     );
-    // A refused connection is not retried until the exporter's 10 s timeout.
-    expect(Date.now() - started).toBeLessThan(8_000);
   });
 });
 

@@ -101,4 +101,36 @@ describe('secrets given through ${env:}', () => {
     expect(all).not.toContain(TOKEN);
     expect(all).toContain('secrets::row-0');
   });
+
+  it('a value from ${env:} in a field no schema marks secret is scrubbed too (issue 11 item 7)', async () => {
+    const plugins = fakePluginDir();
+    const dir = tempDir();
+    const key = 'hdrSECRET_551';
+    // The fake source's fail_message is a plain string field; a server echoing the key back in a
+    // 401 body puts it in the error text the same way.
+    write(
+      join(dir, 'echo.yaml'),
+      `version: 1
+name: echo
+pipeline:
+  source:
+    type: fake
+    config: { count: 5, fail_after: 0, fail_message: "HTTP 401: invalid key \${env:API_KEY}", label: "\${env:SHORT}" }
+  sink: { type: file, config: { path: ./out/rows.jsonl } }
+  state: { type: file, config: { path: ./state } }
+`,
+    );
+    const env = { FAUCET_PLUGIN_PATH: plugins, API_KEY: key, SHORT: 'ab12' };
+    const results: CliResult[] = [];
+    for (const args of [
+      ['run', 'echo.yaml'],
+      ['run', 'echo.yaml', '--output', 'json', '--log-level', 'debug'],
+    ]) {
+      const result = await runCli(args, { cwd: dir, env });
+      results.push(result);
+      expect(result.code).toBe(1);
+    }
+    expect(results[0]?.stderr).toContain('HTTP 401: invalid key ***');
+    expect(everything(dir, results)).not.toContain(key);
+  });
 });

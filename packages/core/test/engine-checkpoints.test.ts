@@ -198,7 +198,7 @@ describe('checkpoint_every (checkpointEveryMs)', () => {
     expect(storage.rows).toHaveLength(1000);
   });
 
-  it('after a crash, resumes from the last stored checkpoint: nothing lost, at most the interval redone', async () => {
+  it('after a failure it can see, stores the checkpoint of the last page written, then resumes after it', async () => {
     const map = new Map<string, JsonValue>();
     const storage = newStorage();
     const failed = await runPipeline({
@@ -209,8 +209,10 @@ describe('checkpoint_every (checkpointEveryMs)', () => {
       checkpointEveryMs: HOUR,
     });
     expect(failed.status).toBe('failed');
-    // Only page 1's checkpoint was stored; pages 2–6 were written but not checkpointed.
-    expect(unwrapState(map.get('p::row-0')).bookmark).toEqual({ offset: 100 });
+    // The source failed on page 7: pages 1-6 were written, so after a flush their newest checkpoint
+    // is stored (issue 11 item 5), and a crash loop of such failures still moves forward.
+    expect(unwrapState(map.get('p::row-0')).bookmark).toEqual({ offset: 600 });
+    expect(failed.checkpoints).toBe(2);
     const resumed = await runPipeline({
       pipeline: 'p',
       source: countingSource({ total: 1000, pageSize: 100 }),
@@ -222,6 +224,38 @@ describe('checkpoint_every (checkpointEveryMs)', () => {
     const ids = new Set(storage.rows.map((r) => r.id));
     expect(ids.size).toBe(1000);
     expect(unwrapState(map.get('p::row-0')).bookmark).toEqual({ offset: 1000 });
+  });
+
+  it('after a later page fails to write, stores the checkpoint of the pages written before it', async () => {
+    const map = new Map<string, JsonValue>();
+    const storage = newStorage();
+    const failed = await runPipeline({
+      pipeline: 'p',
+      source: countingSource({ total: 1000, pageSize: 100 }),
+      // The 5th write throws: pages 1-4 were written and are flushed before their checkpoint.
+      sink: recordingSink(storage, { failWriteAt: 5 }),
+      state: testStore(map),
+      checkpointEveryMs: HOUR,
+    });
+    expect(failed.status).toBe('failed');
+    expect(unwrapState(map.get('p::row-0')).bookmark).toEqual({ offset: 400 });
+    expect(storage.rows).toHaveLength(400);
+  });
+
+  it('a failed flush stores nothing more: the state stays at the last checkpoint whose rows were durable', async () => {
+    const map = new Map<string, JsonValue>();
+    const failed = await runPipeline({
+      pipeline: 'p',
+      source: countingSource({ total: 1000, pageSize: 100 }),
+      // Flush 1 is page 1's checkpoint; flush 2 is the next due one, which fails.
+      sink: recordingSink(newStorage(), { failFlushAt: 2 }),
+      state: testStore(map),
+      checkpointEveryMs: 0,
+      retry: false,
+    });
+    expect(failed.status).toBe('failed');
+    expect(failed.error?.code).toBe('SINK_FLUSH_FAILED');
+    expect(unwrapState(map.get('p::row-0')).bookmark).toEqual({ offset: 100 });
   });
 
   it('stores the newest checkpoint when the run is cancelled', async () => {

@@ -235,12 +235,11 @@ describe('retry', () => {
   it('stops a backoff sleep as soon as the signal aborts', async () => {
     const controller = new AbortController();
     const { operation } = failing(new ConnectionError('down'));
-    const started = Date.now();
+    // The backoff is a minute long: the test can only pass in time if the abort ends the sleep.
     const outcome = retry(operation, { signal: controller.signal, policy: { baseDelayMs: 60_000 } });
     setTimeout(() => controller.abort('stop'), 20);
     await expect(outcome).rejects.toBeInstanceOf(CancelledError);
     await expect(outcome).rejects.toHaveProperty('cause', 'stop');
-    expect(Date.now() - started).toBeLessThan(2000);
     expect(operation).toHaveBeenCalledTimes(1);
   });
 
@@ -278,13 +277,11 @@ describe('abortableSleep', () => {
 
   it('rejects with CancelledError at once when the signal aborts or has aborted', async () => {
     const controller = new AbortController();
-    const started = Date.now();
     const sleeping = abortableSleep(60_000, controller.signal);
     controller.abort('why');
     await expect(sleeping).rejects.toBeInstanceOf(CancelledError);
     await expect(sleeping).rejects.toHaveProperty('cause', 'why');
     await expect(abortableSleep(60_000, controller.signal)).rejects.toBeInstanceOf(CancelledError);
-    expect(Date.now() - started).toBeLessThan(1000);
   });
 });
 

@@ -273,12 +273,10 @@ withPostgres('source "postgres-cdc" against PostgreSQL', () => {
         await new Promise((r) => setTimeout(r, 10));
       }
     })();
-    const started = performance.now();
     const results = await Promise.all([run(a), run(b)]);
     noisy = false;
     await noise;
     expect(results.map((r) => r.status)).toEqual(['ok', 'ok']);
-    expect(performance.now() - started).toBeLessThan(15_000);
   });
 
   it('splits a large transaction into pages with the bookmark on its last page only', async () => {

@@ -283,9 +283,8 @@ describe('partitions: state through runPipeline', () => {
       partitions: { placeholder: 'part', values: ['slow1', 'slow2', 'bad', 'slow3'], concurrency: 4 },
       timeout_ms: 30_000,
     });
-    const started = Date.now();
+    // The slow partitions never answer (30 s timeout): the failure must abort them, not wait.
     const error = await readAll(source).catch((e: unknown) => e);
-    expect(Date.now() - started).toBeLessThan(2000);
     expect((error as Error).message).toMatch(
       /^partition "bad": GET http:\/\/[^ ]+\/parts\/bad\/items: HTTP 404/,
     );
@@ -333,10 +332,8 @@ describe('partitions: state through runPipeline', () => {
       [Symbol.asyncIterator]()
       .next();
     await vi.waitFor(() => expect(arrived).toBe(3));
-    const started = Date.now();
     controller.abort(new Error('stop'));
     await expect(pending).rejects.toThrow('stop');
-    expect(Date.now() - started).toBeLessThan(1000);
     await vi.waitFor(() => expect(closed).toBe(3));
     expect(arrived).toBe(3);
   });

@@ -99,9 +99,8 @@ describe('requests', () => {
     });
     const pending = it[Symbol.asyncIterator]().next();
     setTimeout(() => controller.abort(new Error('stop')), 50);
-    const started = Date.now();
+    // The server never answers and the timeout is 30 s: only the abort can end the request in time.
     await expect(pending).rejects.toBeDefined();
-    expect(Date.now() - started).toBeLessThan(1000);
   });
 });
 

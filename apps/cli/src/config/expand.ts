@@ -54,6 +54,7 @@ function mergedRow(base: PipelineBlock, row: MatrixRow | undefined) {
     batch_size: row.batch_size ?? base.batch_size,
     delivery: row.delivery ?? base.delivery,
     checkpoint_every: row.checkpoint_every ?? base.checkpoint_every,
+    on_record_error: row.on_record_error ?? base.on_record_error,
   };
 }
 
@@ -117,6 +118,13 @@ export function expandPipeline(file: PipelineFile): ExpandedPipeline {
     if (merged.batch_size !== undefined) plan.batchSize = merged.batch_size;
     if (merged.delivery !== undefined) plan.delivery = merged.delivery;
     if (merged.checkpoint_every !== undefined) plan.checkpointEveryMs = durationMs(merged.checkpoint_every);
+    if (merged.on_record_error !== undefined) plan.onRecordError = merged.on_record_error;
+    if (merged.on_record_error === 'dlq' && !dlq) {
+      issues.push({
+        path: `${at}.on_record_error`,
+        message: 'is dlq, but this row has no dlq: add a dlq block, or set on_record_error: fail',
+      });
+    }
     if (plan.parent === undefined) {
       for (const spec of [source, sink]) {
         for (const { path } of findTemplates(spec.config, `${spec.at}.config`)) {

@@ -26,7 +26,7 @@ import { type SchemaIssue, schemaIssues } from './issues.js';
 import { placeIssues } from './place.js';
 import type { ConnectorSpec, ExecutionSettings, RowPlan } from './plan.js';
 import { NAME_PATTERN, type PipelineFile, pipelineFileSchema } from './schema.js';
-import { connectorRedactor, preliminaryRedactor } from './secrets.js';
+import { connectorRedactor, interpolatedRedactor } from './secrets.js';
 import { structuralKeysAt } from './structural-keys.js';
 import { findTemplates, isParentTemplate, mapTemplates } from './template.js';
 import { parseYaml } from './yaml.js';
@@ -169,7 +169,7 @@ export async function loadPipeline(
   });
   issues.push(...interpolated.issues);
   const { substitutions } = interpolated;
-  const redactor = preliminaryRedactor(substitutions);
+  const redactor = interpolatedRedactor(substitutions);
   const value = checkTemplatePlacement(interpolated.value, issues);
 
   const discovery =

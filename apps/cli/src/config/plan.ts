@@ -1,5 +1,5 @@
 /** What a pipeline file becomes once loaded: one plan per matrix row, ready to run. */
-import type { DeliveryMode } from '@faucet/core';
+import type { DeliveryMode, RecordErrorPolicy } from '@faucet/core';
 
 /** A connector as configured for one row. `config` may hold `${parent.…}` templates (children only). */
 export interface ConnectorSpec {
@@ -40,6 +40,8 @@ export interface RowPlan {
   delivery?: DeliveryMode;
   /** `checkpoint_every` in milliseconds: store a checkpoint at most this often. */
   checkpointEveryMs?: number;
+  /** `on_record_error`: a record the source cannot decode or a transform cannot convert fails the run, or goes to the DLQ. */
+  onRecordError?: RecordErrorPolicy;
   /** Rows whose `parent` is this row. */
   children: string[];
   /** Fields of this row's written records that its children read (what is captured, nothing more). */

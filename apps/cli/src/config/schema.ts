@@ -36,6 +36,7 @@ const partialDlqSchema = z.strictObject({ sink: partialConnectorBlockSchema.opti
 
 const batchSize = z.number().int().min(1).max(1_000_000);
 const delivery = z.enum(['at_least_once', 'effectively_once']);
+const onRecordError = z.enum(['fail', 'dlq']);
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
 /** `500ms`, `30s`, `5m`, `1h`, or a number of seconds. */
 const duration = z.union([
@@ -60,6 +61,7 @@ export const pipelineBlockSchema = z.strictObject({
   batch_size: batchSize.optional(),
   delivery: delivery.optional(),
   checkpoint_every: duration.optional(),
+  on_record_error: onRecordError.optional(),
 });
 
 const rowId = z.string().regex(NAME_PATTERN, nameMessage);
@@ -77,6 +79,7 @@ export const matrixRowSchema = z.strictObject({
   batch_size: batchSize.optional(),
   delivery: delivery.optional(),
   checkpoint_every: duration.optional(),
+  on_record_error: onRecordError.optional(),
 });
 
 export const executionSchema = z.strictObject({

@@ -1,24 +1,29 @@
 /**
- * Which values are secret. A connector's schema marks fields secret (`x-faucet-secret`); any value
- * that reached such a field through `${env:}` or `${file:}` is scrubbed from all output even when it
- * is only part of the field (`token: "Bearer ${env:TOKEN}"`), and so is every URL password.
+ * Which values are secret. Every value that came from `${env:}`, `${file:}` or a `.env` file (6
+ * characters or longer) is scrubbed from all output, whatever field it landed in, so no connector has
+ * to remember to mark a field (a key passed in a REST header, echoed back by a 401 body, is caught).
+ * A connector's schema marks fields secret (`x-faucet-secret`) too: those are scrubbed whatever their
+ * length, even when the value is only part of the field (`token: "Bearer ${env:TOKEN}"`), and so is
+ * every URL password. Identifiers a user must see (the pipeline name, row ids) are not scrubbed.
  */
 import { type JsonObject, Redactor, secretPaths } from '@faucet/core';
 import type { Substitution } from './interpolate.js';
 import type { ConnectorSpec } from './plan.js';
 import { parsePath } from './yaml.js';
 
-/** Before schemas are known: substitutions into keys whose name says they hold a secret. */
-const SECRET_LOOKING = /pass|secret|token|credential|private|auth|api_?key|access_?key|dsn|connection/i;
+/** Interpolated values shorter than this are not scrubbed unless a schema marks their field secret. */
+export const MIN_INTERPOLATED_SECRET = 6;
+/** Larger values (a whole file of data) are not secrets to search for in every message. */
+const MAX_SECRET = 64 * 1024;
+/** Paths of identifiers that appear in state keys, summaries and messages by design. */
+const IDENTIFIER_PATH = /^(?:name|version|matrix\[\d+\]\.(?:id|parent|parent_key|depends_on(?:\[\d+\])?))$/;
 
-export function preliminaryRedactor(substitutions: readonly Substitution[]): Redactor {
+/** Every interpolated value long enough to be a secret, wherever it landed (identifiers aside). */
+export function interpolatedRedactor(substitutions: readonly Substitution[]): Redactor {
   const redactor = new Redactor();
   for (const s of substitutions) {
-    const last = parsePath(s.path)
-      .filter((seg) => typeof seg === 'string')
-      .pop();
-    if (typeof last === 'string' && SECRET_LOOKING.test(last) && s.value.length <= 64 * 1024)
-      redactor.add(s.value);
+    if (IDENTIFIER_PATH.test(s.path)) continue;
+    if (s.value.length >= MIN_INTERPOLATED_SECRET && s.value.length <= MAX_SECRET) redactor.add(s.value);
   }
   return redactor;
 }

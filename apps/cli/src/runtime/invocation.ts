@@ -219,6 +219,11 @@ export async function runInvocation(
         if (row.dlq.maxFailuresTotal !== undefined) dlq.maxFailuresTotal = row.dlq.maxFailuresTotal;
         runOptions.dlq = dlq;
       }
+      if (row.onRecordError === 'dlq') {
+        runOptions.onRecordError = 'dlq';
+        // dry-run and preview write no dead letters, but must not fail where a run would go on.
+        runOptions.dlq ??= { sink: discardingSink(), connector: 'dlq' };
+      }
       step = 'run';
       const result = await runPipeline(runOptions);
       let status = result.status;

@@ -3,7 +3,16 @@ import type { ConfigIssue, FaucetError } from '../errors.js';
 import type { ProgressListener, RunStatus } from '../observability.js';
 import type { Redactor } from '../redact.js';
 import type { RetryPolicy } from '../retry.js';
-import type { FaucetRecord, JsonValue, Logger, Sink, Source, StateStore, Transform } from '../types.js';
+import type {
+  FaucetRecord,
+  JsonValue,
+  Logger,
+  RecordErrorPolicy,
+  Sink,
+  Source,
+  StateStore,
+  Transform,
+} from '../types.js';
 
 export const DEFAULT_BATCH_SIZE = 1000;
 export const MAX_BATCH_SIZE = 1_000_000;
@@ -46,6 +55,11 @@ export interface RunPipelineOptions {
    * of redoing up to this much work after a crash (instead of one page). Not with effectively_once.
    */
   checkpointEveryMs?: number;
+  /**
+   * A record the source cannot decode or a transform cannot convert: fail the run (`fail`, default)
+   * or dead-letter it with its position and raw text and go on (`dlq`; needs a dlq, budgets apply).
+   */
+  onRecordError?: RecordErrorPolicy;
   /** Cancels the run between pages: the current page is finished and checkpointed first. */
   signal?: AbortSignal;
   /** Pipeline name for state keys, labels and DLQ envelopes. Default `unnamed`. */
@@ -127,6 +141,12 @@ export function validateOptions(options: RunPipelineOptions): ConfigIssue[] {
     issues.push({
       path: 'checkpoint_every',
       message: 'cannot be combined with effectively_once delivery, which commits a watermark with every page',
+    });
+  }
+  if (options.onRecordError === 'dlq' && !options.dlq) {
+    issues.push({
+      path: 'on_record_error',
+      message: 'is dlq, but no dlq is configured: add a dlq block, or set on_record_error: fail',
     });
   }
   if (options.delivery === 'effectively_once') {

@@ -13,7 +13,12 @@ interface Tally {
   skipped: number;
   /** Errors outside tests: hooks, suites, files. */
   outside: number;
+  /** Tests skipped because a server's variable is not set (testkit's describeWithService), by variable. */
+  missingServers: Map<string, number>;
 }
+
+/** The title testkit's describeWithService gives a test it skips: `needs X (skipped: VAR is not set: …)`. */
+const MISSING_SERVER = /^needs .+ \(skipped: (FAUCET_TEST_\w+) is not set/;
 
 function tallyModule(module: TestModule, tally: Tally): void {
   let failedHere = 0;
@@ -23,7 +28,11 @@ function tallyModule(module: TestModule, tally: Tally): void {
     else if (state === 'failed') {
       tally.failed++;
       failedHere++;
-    } else tally.skipped++;
+    } else {
+      tally.skipped++;
+      const variable = MISSING_SERVER.exec(test.name)?.[1];
+      if (variable) tally.missingServers.set(variable, (tally.missingServers.get(variable) ?? 0) + 1);
+    }
   }
   let errors = module.errors().length;
   for (const suite of module.children.allSuites()) errors += suite.errors().length;
@@ -38,7 +47,7 @@ export default class SummaryReporter implements Reporter {
     unhandledErrors: ReadonlyArray<SerializedError> = [],
     reason?: TestRunEndReason,
   ): void {
-    const tally: Tally = { passed: 0, failed: 0, skipped: 0, outside: 0 };
+    const tally: Tally = { passed: 0, failed: 0, skipped: 0, outside: 0, missingServers: new Map() };
     for (const module of testModules) tallyModule(module, tally);
     const unhandled = unhandledErrors.length;
     let failed = tally.failed + tally.outside + unhandled;
@@ -50,6 +59,14 @@ export default class SummaryReporter implements Reporter {
       notes.push(`the run ended as ${reason}`);
     }
     if (notes.length > 0) process.stdout.write(`\nfailures outside tests: ${notes.join(', ')}`);
+    if (tally.missingServers.size > 0) {
+      const count = [...tally.missingServers.values()].reduce((a, b) => a + b, 0);
+      process.stdout.write(
+        `\n${count} integration test group${count === 1 ? ' was' : 's were'} skipped: no server for ` +
+          `${[...tally.missingServers.keys()].sort().join(', ')}. Start the servers with ` +
+          '`bash scripts/services.sh start && eval "$(bash scripts/services.sh env)"`, then run the tests again.',
+      );
+    }
     process.stdout.write(`\n${tally.passed} passed, ${failed} failed, ${tally.skipped} skipped\n`);
   }
 }

@@ -60,4 +60,14 @@ describe('vitest summary reporter', () => {
     expect(run.closing).toMatch(/^1 passed, [1-9]\d* failed, 0 skipped$/);
     expect(run.output).toContain('unhandled error');
   });
+
+  it('says how many tests were skipped for missing servers and how to start them', () => {
+    const run = runFixture('missing-server');
+    expect(run.code, run.output).toBe(0);
+    expect(run.closing).toBe('1 passed, 0 failed, 3 skipped');
+    expect(run.output).toContain(
+      '2 integration test groups were skipped: no server for FAUCET_TEST_POSTGRES_URL, FAUCET_TEST_REDIS_URL. ' +
+        'Start the servers with `bash scripts/services.sh start',
+    );
+  });
 });

@@ -2,7 +2,7 @@
 import type { LogLevel } from '@faucet/core';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { checkCommand } from './commands/check.js';
-import { errorText, exitCodeFor, parsePositiveInt } from './commands/common.js';
+import { errorText, exitCodeFor, parsePositiveInt, wasReported } from './commands/common.js';
 import { connectorsCommand } from './commands/connectors.js';
 import { dlqInspectCommand, dlqReplayCommand } from './commands/dlq.js';
 import { initCommand } from './commands/init.js';
@@ -270,7 +270,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       // --help and --version end through here with exit code 0.
       return error.exitCode === 0 ? ExitCode.ok : ExitCode.config;
     }
-    writeLine(io.stderr, errorText(error));
+    if (!wasReported(error)) writeLine(io.stderr, errorText(error));
     return exitCodeFor(error);
   }
 }

@@ -21,6 +21,8 @@ export interface DisplayOptions {
   tty: boolean;
   /** Row ids in the order to show them. */
   rows: readonly string[];
+  /** A dry run: lines say "would be written". */
+  dryRun?: boolean;
   /** Plain mode: milliseconds between progress lines of a running invocation. */
   plainIntervalMs?: number;
   now?: () => number;
@@ -62,17 +64,25 @@ function label(info: InvocationInfo): string {
   return info.parentKey === undefined ? info.row : `${info.row}[${info.parentKey}]`;
 }
 
-export function describeOutcome(outcome: InvocationOutcome): string {
+export interface DescribeOptions {
+  /** A dry run writes nothing: say "would be written". */
+  dryRun?: boolean;
+  /** Append the error (default true); the progress line leaves it to the summary, which shows it once. */
+  withError?: boolean;
+}
+
+export function describeOutcome(outcome: InvocationOutcome, options: DescribeOptions = {}): string {
   const r = outcome.result;
+  const verb = options.dryRun ? 'would be written' : 'written';
   const written = r
-    ? `${count(r.recordsWritten)} record${r.recordsWritten === 1 ? '' : 's'} written`
-    : 'nothing written';
+    ? `${count(r.recordsWritten)} record${r.recordsWritten === 1 ? '' : 's'} ${verb}`
+    : `nothing ${verb}`;
   const details = r
     ? ` (${count(r.recordsRead)} read, ${count(r.recordsDeadLettered)} dead-lettered, ` +
       `${plural(r.pages, 'page')}, ${plural(r.checkpoints, 'checkpoint')})`
     : '';
   const status = outcome.limitReached ? 'ok (limit reached)' : outcome.status;
-  const error = outcome.error ? `: ${outcome.error.message}` : '';
+  const error = outcome.error && options.withError !== false ? `: ${outcome.error.message}` : '';
   return `${status}, ${written} in ${seconds(outcome.durationMs)}${details}${error}`;
 }
 
@@ -195,7 +205,8 @@ export function createDisplay(options: DisplayOptions): Display {
         if (now() - last >= plainInterval) {
           lastPlainLine.set(info.stateKey, now());
           plain(
-            `${label(info)}: ${count(event.recordsWritten)} records written (${count(event.ratePerSec)}/s), ` +
+            `${label(info)}: ${count(event.recordsWritten)} records ${options.dryRun ? 'would be written' : 'written'} ` +
+              `(${count(event.ratePerSec)}/s), ` +
               `${plural(event.pages, 'page')}, last checkpoint ${clock(event.lastCheckpointAt)}`,
           );
         }
@@ -218,7 +229,9 @@ export function createDisplay(options: DisplayOptions): Display {
           stateKey: outcome.stateKey,
           ...(outcome.parentKey === undefined ? {} : { parentKey: outcome.parentKey }),
         };
-        plain(`${label(info)}: ${describeOutcome(outcome)}`);
+        // The error itself is printed once, in the summary after the run.
+        const detail = describeOutcome(outcome, { withError: false, dryRun: options.dryRun === true });
+        plain(`${label(info)}: ${detail}${outcome.error ? ' (error below)' : ''}`);
         lastPlainLine.delete(outcome.stateKey);
       }
     },

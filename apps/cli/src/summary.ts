@@ -85,7 +85,9 @@ export function summaryText(report: ExecutionReport, ctx: SummaryContext): strin
   const listed = listAll ? report.invocations : report.invocations.filter((inv) => inv.status !== 'ok');
   for (const inv of listed.slice(0, MAX_LISTED)) {
     const key = inv.result?.stateKey ?? inv.stateKey;
-    lines.push(`  ${GLYPH[inv.status] ?? '?'} ${key}: ${describeOutcome(inv)}`);
+    lines.push(
+      `  ${GLYPH[inv.status] ?? '?'} ${key}: ${describeOutcome(inv, { dryRun: ctx.mode === 'dry-run' })}`,
+    );
   }
   if (listed.length > MAX_LISTED) lines.push(`  … and ${listed.length - MAX_LISTED} more`);
   for (const row of report.rows) {

@@ -3,7 +3,7 @@
  * newest checkpoint at its end; a run killed with SIGKILL resumes from the last stored one — every
  * id still delivered, more redone than with a checkpoint per page; a bad value is a config error.
  */
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -80,6 +80,58 @@ describe('checkpoint_every', () => {
     expect(third.code, third.stderr).toBe(0);
     expect((JSON.parse(third.stdout) as { records_written: number }).records_written).toBe(0);
     expect(Object.keys(readStateDir(stateDir))).toEqual(['every::row-0']);
+  });
+
+  it('SIGTERM or an error after good pages stores the newest checkpoint: nothing is redone (issue 11 items 4, 5)', async () => {
+    const dir = tempDir();
+    // Row BAD has an amount cast cannot convert: a run fails there, after many good pages.
+    const BAD = Math.round(ROWS * 0.6) + 7;
+    const csv = join(dir, 'data', 'big.csv');
+    writeCsv(csv, 1, BAD - 1);
+    appendFileSync(csv, `${BAD},name ${BAD},not-a-number\n`);
+    writeCsv(csv, BAD + 1, ROWS, false);
+    const cast = '  transforms: [ { type: cast, config: { fields: { amount: float } } } ]\n';
+    write(join(dir, 'pipeline.yaml'), pipeline('1h') + cast);
+    write(
+      join(dir, 'with-dlq.yaml'),
+      `${pipeline('1h') + cast}  on_record_error: dlq\n  dlq: { sink: { type: file, config: { path: ./out/dlq.jsonl } } }\n`,
+    );
+    const out = join(dir, 'out', 'big.jsonl');
+
+    // SIGTERM: the current page is finished and, though the interval is an hour, its checkpoint stored.
+    const first = startCli(['run', 'pipeline.yaml'], { cwd: dir });
+    await waitFor(() => countLines(out) >= ROWS / 4, 'the first run to be well under way');
+    first.child.kill('SIGTERM');
+    const terminated = await first.done;
+    expect(terminated.code, terminated.stderr).toBe(143);
+    expect(countLines(out), 'the run ended before the signal; make it slower').toBeLessThan(BAD);
+
+    // The bad row fails the second run, after good pages: their newest checkpoint is stored.
+    const second = await runCli(['run', 'pipeline.yaml'], { cwd: dir });
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain('cannot be cast to float');
+    expect(countLines(out)).toBe(BAD - 1 - ((BAD - 1) % PAGE));
+
+    // on_record_error: dlq sets the bad row aside, and the third run finishes from there.
+    const third = await runCli(['run', 'with-dlq.yaml', '--output', 'json'], { cwd: dir });
+    expect(third.code, third.stderr).toBe(0);
+    const ids = readFileSync(out, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => Number((JSON.parse(line) as { id: string }).id));
+    // Neither stop left work to redo: every id but the bad one, exactly once.
+    expect(ids).toHaveLength(ROWS - 1);
+    expect(new Set(ids).size).toBe(ROWS - 1);
+    expect(ids).not.toContain(BAD);
+    const dead = readFileSync(join(dir, 'out', 'dlq.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean);
+    expect(dead).toHaveLength(1);
+    expect(JSON.parse(dead[0] as string)).toMatchObject({
+      reason: 'transform',
+      payload: { id: String(BAD), amount: 'not-a-number' },
+      error: { kind: 'TRANSFORM_FAILED' },
+    });
   });
 
   it('refuses a value that is not a duration, naming the place', async () => {

@@ -99,4 +99,40 @@ describe('faucet run with a broken pipeline file', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('no faucet.yaml or faucet.yml');
   });
+
+  it('validate refuses what run refuses, with the same exit code 2 (issue 11 item 9)', async () => {
+    const bad = good.replace(
+      '  state: { type: file, config: { path: ./state } }\n',
+      '  state: { type: memory }\n  delivery: effectively_once\n' +
+        '  dlq: { sink: { type: file, config: { path: ./out/dlq.jsonl } } }\n',
+    );
+    const dir = tempDir();
+    writeCsv(join(dir, 'data', 'in.csv'), 1, 10);
+    write(join(dir, 'pipeline.yaml'), bad);
+    const validate = await runCli(['validate', 'pipeline.yaml'], { cwd: dir });
+    const run = await runWith(bad);
+    for (const result of [validate, run]) {
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toContain(
+        'pipeline.delivery: effectively_once needs a sink that supports idempotent commits',
+      );
+      expect(result.stderr).toContain('pipeline.delivery: effectively_once cannot be combined with a dlq');
+      expect(result.stderr).toContain('pipeline.delivery: effectively_once needs a durable state store');
+      expect(result.stderr).toMatch(/pipeline\.yaml:\d+:\d+ pipeline\.delivery/);
+    }
+    const noDlq = good.replace('  state:', '  on_record_error: dlq\n  state:');
+    write(join(dir, 'no-dlq.yaml'), noDlq);
+    const refused = await runCli(['validate', 'no-dlq.yaml'], { cwd: dir });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('on_record_error: is dlq, but this row has no dlq');
+  });
+
+  it('--output json prints a broken file once, as JSON, and nothing on stderr (issue 11 item 6)', async () => {
+    const dir = tempDir();
+    write(join(dir, 'pipeline.yaml'), good.replace('      format: csv', '      format: [csv'));
+    const result = await runCli(['validate', 'pipeline.yaml', '--output', 'json'], { cwd: dir });
+    expect(result.code).toBe(2);
+    expect(JSON.parse(result.stdout)).toMatchObject({ status: 'invalid', error: { code: 'CONFIG_INVALID' } });
+    expect(result.stderr).toBe('');
+  });
 });

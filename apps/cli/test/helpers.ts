@@ -101,6 +101,7 @@ export const configSchema = z.strictObject({
   token: secret(z.string()).optional(),
   label: z.string().optional(),
   fail_if_label: z.string().optional(),
+  full_table: z.boolean().default(false),
 });
 export default defineSource({
   id: 'fake',
@@ -109,6 +110,7 @@ export default defineSource({
   configSchema,
   create(config) {
     return {
+      rereadsAll: config.full_table,
       async *read(ctx) {
         if (config.fail_if_label !== undefined && config.fail_if_label === config.label) {
           throw new SourceError('the fake source was told to fail for ' + config.label, { connector: 'fake' });
@@ -160,6 +162,7 @@ export default defineSink({
   create(config) {
     mkdirSync(dirname(config.path), { recursive: true });
     return {
+      appends: true,
       async write(records) {
         if (config.fail) throw new Error('cannot reach ' + config.connection_url + ' (connection refused)');
         const failed = [];

@@ -42,7 +42,12 @@ describe('loadPipeline', () => {
     const pipeline = await load(valid);
     expect(pipeline.name).toBe('pipe');
     expect(pipeline.rows.map((r) => r.stateKey)).toEqual(['pipe::row-0']);
-    expect(pipeline.rows[0]?.connectors.source.config).toEqual({ count: 3, prefix: '', delay_ms: 0 });
+    expect(pipeline.rows[0]?.connectors.source.config).toEqual({
+      count: 3,
+      prefix: '',
+      delay_ms: 0,
+      full_table: false,
+    });
     expect(pipeline.rows[0]?.connectors.source.resolved.location).toBe('FAUCET_PLUGIN_PATH');
     expect(pipeline.execution).toEqual({ maxConcurrent: 4, onError: 'continue' });
   });
@@ -54,6 +59,32 @@ describe('loadPipeline', () => {
       message: expect.stringContaining('YAML syntax error'),
     });
     expect(error.message).toMatch(/pipe\.yaml:\d+:\d+ YAML syntax error/);
+  });
+
+  it('a missing } names the line of the opening brace, not only where YAML noticed (issue 11 item 10)', async () => {
+    const error = await problems(
+      'version: 1\npipeline:\n  source: { type: fake, config: { count: 3 }\n  sink: { type: fake, config: { path: ./o } }\n',
+    );
+    expect(error.located[0]).toMatchObject({
+      line: 3,
+      column: 11,
+      message: expect.stringContaining('is never closed'),
+    });
+    expect(error.message).toContain(
+      'pipe.yaml:3:11 YAML syntax error: this { is never closed: add the missing }',
+    );
+  });
+
+  it('an unquoted ${env:X} inside a flow mapping: one message saying to quote it, not a flood (issue 11 item 6)', async () => {
+    const error = await problems(
+      'version: 1\npipeline:\n  source: { type: fake, config: { prefix: ${env:P} } }\n  sink: { type: fake, config: { path: ./o } }\n',
+      { P: 'x' },
+    );
+    expect(error.located).toHaveLength(1);
+    expect(error.located[0]).toMatchObject({ line: 3, column: 43 });
+    expect(error.located[0]?.message).toMatch(
+      /^\$\{env:P\} inside \{ … \} must be quoted, .* write "\$\{env:P\}"/,
+    );
   });
 
   it('lists every problem at once, each with file:line:col and path', async () => {

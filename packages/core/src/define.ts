@@ -42,6 +42,11 @@ export interface SinkDescriptor<Config = unknown> extends DescriptorBase<'sink',
 }
 export interface StateStoreDescriptor<Config = unknown> extends DescriptorBase<'state', Config> {
   create(config: Config, env: CreateEnv): StateStore | Promise<StateStore>;
+  /**
+   * False for a store that forgets on exit (memory), so `faucet validate` can refuse what needs a
+   * durable store without opening one. Default true. Must agree with the created store's `durable`.
+   */
+  readonly durable?: boolean;
 }
 export interface TransformDescriptor<Config = unknown> extends DescriptorBase<'transform', Config> {
   /** Build the per-record function once; bad config throws ConfigError here, not per record. */

@@ -120,6 +120,12 @@ export interface Source {
    */
   readonly deterministic?: boolean;
   /**
+   * True when every run reads everything again (`replication_method: FullTable`): the stored bookmark
+   * only resumes an interrupted pass. With an appending sink each run then adds every row again; the
+   * CLI warns about that combination.
+   */
+  readonly rereadsAll?: boolean;
+  /**
    * Called after a page's bookmark was stored in a durable state store (never for a memory store
    * or a run without state). A source that acknowledges its upstream (a replication slot, Kafka
    * offsets) does it here and nowhere earlier, so the upstream never forgets what a crash would
@@ -177,6 +183,8 @@ export interface Sink {
    * Only then does the engine retry a failed `write`.
    */
   readonly idempotentWrites?: boolean;
+  /** True when written rows are only ever added (append mode): rows read again are written again. */
+  readonly appends?: boolean;
   /** Effectively-once: commit rows and token in one atomic step. */
   writeIdempotent?(
     records: FaucetRecord[],

@@ -457,7 +457,8 @@ describe('run loop', () => {
       source,
       sink: recordingSink(newStorage()),
       redactor: new Redactor(['tok_live_123']),
-      logger: createConsoleLogger({ stream }),
+      // 'run failed' is a debug line: the caller shows the error it gets in the result (once).
+      logger: createConsoleLogger({ stream, level: 'debug' }),
     });
     expect(result.error?.message).toBe(
       'source "source" failed after 0 pages: connect failed to postgres://app:***@db:5432/x with token ***',

@@ -205,6 +205,7 @@ export function createFileSink(config: FileSinkConfig, options: FileSinkOptions 
 
   return {
     writingTo,
+    appends: !overwrite,
     async write(records) {
       if (closed) throw new SinkError(`the file sink for ${JSON.stringify(config.path)} is closed`);
       if (records.length === 0) return;

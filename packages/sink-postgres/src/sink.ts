@@ -446,6 +446,7 @@ export function createPostgresSink(
   return {
     batchSize: config.batch_size,
     idempotentWrites: mode !== 'append',
+    appends: mode === 'append',
     write: (records) => writeBatch(records),
     writeIdempotent: (records, commit) => writeBatch(records, commit),
     async lastCommittedToken(scope) {

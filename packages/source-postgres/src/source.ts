@@ -408,5 +408,6 @@ export function createPostgresSource(
     discover,
     close,
     deterministic: config.primary_keys.length > 0 && config.checkpoint_interval === undefined,
+    rereadsAll: config.replication_method.type === 'FullTable',
   };
 }

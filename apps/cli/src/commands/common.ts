@@ -51,10 +51,17 @@ export function parsePositiveInt(value: string, flag: string): number {
   return Number(value);
 }
 
+/** Errors already shown to the user (as JSON); the top level exits with their code without printing them again. */
+const reported = new WeakSet<object>();
+
+export function wasReported(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && reported.has(error);
+}
+
 /**
- * With `--output json`, a pipeline file that cannot be loaded still gets a JSON answer on stdout
- * (`{"status": "invalid", "error": {…, "issues": [{file, line, column, path, message}]}}`) before the
- * error goes to stderr as usual.
+ * With `--output json`, a pipeline file that cannot be loaded gets its answer as JSON on stdout
+ * (`{"status": "invalid", "error": {…, "issues": [{file, line, column, path, message}]}}`) and is not
+ * printed a second time as text on stderr.
  */
 export async function loadOrReport<T>(
   load: () => Promise<T>,
@@ -82,6 +89,7 @@ export async function loadOrReport<T>(
           error: { code: String(error.code), message: error.message, issues },
         }),
       );
+      reported.add(error);
     }
     throw error;
   }

@@ -10,6 +10,7 @@ import { appendFile, open, rename } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import {
+  composeTransforms,
   type DlqEnvelope,
   errorKind,
   errorMessage,
@@ -204,6 +205,11 @@ interface Pending {
   records: FaucetRecord[];
 }
 
+/** The row's transforms applied to one record (map, explode or filter), as a run applies them. */
+function applyRowTransforms(row: LoadedRow, record: FaucetRecord): FaucetRecord[] {
+  return row.transformFns.length === 0 ? [record] : composeTransforms(row.transformFns)(record);
+}
+
 export async function dlqReplayCommand(
   config: string | undefined,
   options: { row?: string; output?: 'text' | 'json' },
@@ -278,6 +284,14 @@ export async function dlqReplayCommand(
         const rowId = typeof envelope?.row === 'string' ? envelope.row : '';
         const row =
           pipeline.rowsById.get(rowId) ?? (pipeline.rows.length === 1 ? pipeline.rows[0] : undefined);
+        if (envelope?.reason === 'source') {
+          // Nothing could be decoded: there is no record to send. Fix the input and read it again.
+          await fail(
+            envelope,
+            new Error(`line ${line} holds a record the source could not decode; it cannot be replayed`),
+          );
+          continue;
+        }
         if (!envelope || !payload) {
           await fail(envelope ?? { line }, new Error(`line ${line} is not a DLQ envelope with a payload`));
           continue;
@@ -289,9 +303,21 @@ export async function dlqReplayCommand(
           );
           continue;
         }
+        // A transform rejected it: the payload is the record as read, so the row's transforms run again.
+        let records: FaucetRecord[] = [payload];
+        if (envelope.reason === 'transform') {
+          try {
+            records = applyRowTransforms(row, payload);
+          } catch (error) {
+            await fail(envelope, error);
+            continue;
+          }
+        }
         const batch = pending.get(row.id) ?? { envelopes: [], records: [] };
-        batch.envelopes.push(envelope);
-        batch.records.push(payload);
+        for (const record of records) {
+          batch.envelopes.push(envelope);
+          batch.records.push(record);
+        }
         pending.set(row.id, batch);
         if (batch.records.length >= (row.batchSize ?? 1000)) await flushRow(row.id);
       }

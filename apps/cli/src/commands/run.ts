@@ -8,7 +8,7 @@
  * is registered after the file is loaded and before any connector is created, and flushed and
  * stopped when the run ends, whatever its outcome.
  */
-import type { LogLevel } from '@faucet/core';
+import { type LogLevel, silentLogger } from '@faucet/core';
 import { loadPipeline } from '../config/load.js';
 import { cliPackageDir } from '../discovery/index.js';
 import { readPackage } from '../discovery/manifest.js';
@@ -16,6 +16,7 @@ import { UsageError } from '../errors.js';
 import { executePipeline } from '../executor.js';
 import { type CliIo, ExitCode, writeLine } from '../io.js';
 import { createCliLogger, createDisplay } from '../progress.js';
+import { assertRunnable } from '../runtime/run-checks.js';
 import { type SummaryContext, summaryJson, summaryText } from '../summary.js';
 import { startTelemetry } from '../telemetry/index.js';
 import { enterConfigDir, loadOrReport } from './common.js';
@@ -49,7 +50,20 @@ export async function runCommand(
 ): Promise<number> {
   checkMetricsOptions(options);
   const pipeline = await loadOrReport(
-    () => loadPipeline(config, { env: io.env, cwd: io.cwd }),
+    async () => {
+      const loaded = await loadPipeline(config, { env: io.env, cwd: io.cwd });
+      // What the engine would refuse is refused here, before anything runs, with exit 2 (as validate).
+      if (!options.dryRun) {
+        const previous = process.cwd();
+        process.chdir(loaded.dir);
+        try {
+          await assertRunnable(loaded, silentLogger);
+        } finally {
+          process.chdir(previous);
+        }
+      }
+      return loaded;
+    },
     options.output,
     io,
   );
@@ -73,6 +87,7 @@ export async function runCommand(
     stream: io.stderr,
     tty: io.stderr.isTTY === true && !options.quiet,
     rows: pipeline.order,
+    dryRun: options.dryRun === true,
   });
   const observer = options.quiet ? undefined : display;
   const logger = createCliLogger(display, options.logLevel ?? (options.quiet ? 'warn' : 'info'));

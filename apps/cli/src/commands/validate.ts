@@ -1,12 +1,15 @@
 /**
  * `faucet validate [config]`: load, expand and check everything a run would check before reading a
- * record (structure, interpolation, every connector found and its config valid, DAG, state keys),
- * then print one line per invocation with its state key and connectors. Nothing is read or written.
+ * record (structure, interpolation, every connector found and its config valid, DAG, state keys, and
+ * what the engine refuses: effectively_once without an idempotent sink or a durable store, a dlq
+ * where none may be, …), then print one line per invocation with its state key and connectors.
+ * Nothing is read or written.
  */
-import type { JsonObject } from '@faucet/core';
+import { type JsonObject, silentLogger } from '@faucet/core';
 import type { LoadedConnector, LoadedPipeline, LoadedRow } from '../config/load.js';
 import { loadPipeline } from '../config/load.js';
 import { type CliIo, ExitCode, writeLine } from '../io.js';
+import { assertRunnable } from '../runtime/run-checks.js';
 import { loadOrReport } from './common.js';
 
 function connectorJson(c: LoadedConnector): JsonObject {
@@ -56,7 +59,11 @@ export async function validateCommand(
   io: CliIo,
 ): Promise<number> {
   const pipeline = await loadOrReport(
-    () => loadPipeline(config, { env: io.env, cwd: io.cwd }),
+    async () => {
+      const loaded = await loadPipeline(config, { env: io.env, cwd: io.cwd });
+      await assertRunnable(loaded, silentLogger);
+      return loaded;
+    },
     options.output,
     io,
   );

@@ -29,7 +29,8 @@ import { NAME_PATTERN, type PipelineFile, pipelineFileSchema } from './schema.js
 import { connectorRedactor, interpolatedRedactor } from './secrets.js';
 import { structuralKeysAt } from './structural-keys.js';
 import { findTemplates, isParentTemplate, mapTemplates } from './template.js';
-import { parseYaml } from './yaml.js';
+import { parseYaml, type YamlSyntaxProblem } from './yaml.js';
+import { unclosedOpenerBefore, unquotedInterpolations } from './yaml-hints.js';
 
 export type { LoadedConnector } from './check.js';
 
@@ -61,6 +62,8 @@ export interface LoadedPipeline {
   redactor: Redactor;
   discovery: Discovery;
   substitutions: readonly Substitution[];
+  /** Put problems found later (by `run`'s checks) at their line in the file, secrets scrubbed. */
+  placeIssues(issues: LocatedIssue[]): LocatedIssue[];
 }
 
 export interface LoadOptions {
@@ -104,6 +107,47 @@ function checkTemplatePlacement(value: unknown, issues: LocatedIssue[]): unknown
   return visit(value, '');
 }
 
+/** What to say about a file YAML cannot parse: the cause when we can tell it, else the first few errors. */
+function syntaxIssues(text: string, problems: readonly YamlSyntaxProblem[]): LocatedIssue[] {
+  const unquoted = unquotedInterpolations(text);
+  if (unquoted.length > 0) {
+    // Unquoted ${…} in a flow mapping: its braces are read as YAML and cause a flood of errors.
+    return unquoted.map((u) => ({
+      path: '',
+      line: u.line,
+      column: u.column,
+      message:
+        `${u.text} inside { … } must be quoted, or YAML reads its braces as a mapping: write "${u.text}" ` +
+        `(the ${problems.length} YAML syntax error${problems.length === 1 ? '' : 's'} this causes are not listed)`,
+    }));
+  }
+  // One syntax error often causes many more: the first few say where to look.
+  const shown: LocatedIssue[] = problems.slice(0, MAX_SYNTAX_ERRORS).map((p) => ({
+    path: '',
+    message: `YAML syntax error: ${p.message}`,
+    line: p.line,
+    column: p.column,
+  }));
+  const first = problems[0];
+  const opener = first ? unclosedOpenerBefore(text, first.offset) : undefined;
+  if (opener) {
+    const closer = opener.char === '{' ? '}' : ']';
+    shown.unshift({
+      path: '',
+      line: opener.line,
+      column: opener.column,
+      message: `YAML syntax error: this ${opener.char} is never closed: add the missing ${closer} (YAML noticed on line ${first?.line})`,
+    });
+  }
+  if (problems.length > MAX_SYNTAX_ERRORS) {
+    shown.push({
+      path: '',
+      message: `… and ${problems.length - MAX_SYNTAX_ERRORS} more syntax errors after these`,
+    });
+  }
+  return shown;
+}
+
 /** Read, check and expand a pipeline file. Throws PipelineFileError listing every problem. */
 export async function loadPipeline(
   given: string | undefined,
@@ -124,22 +168,7 @@ export async function loadPipeline(
   }
 
   const { problems, parsed } = parseYaml(text);
-  if (!parsed) {
-    // One syntax error often causes many more: the first few say where to look.
-    const shown: LocatedIssue[] = problems.slice(0, MAX_SYNTAX_ERRORS).map((p) => ({
-      path: '',
-      message: `YAML syntax error: ${p.message}`,
-      line: p.line,
-      column: p.column,
-    }));
-    if (problems.length > MAX_SYNTAX_ERRORS) {
-      shown.push({
-        path: '',
-        message: `… and ${problems.length - MAX_SYNTAX_ERRORS} more syntax errors after these`,
-      });
-    }
-    throw new PipelineFileError(displayFile, shown);
-  }
+  if (!parsed) throw new PipelineFileError(displayFile, syntaxIssues(text, problems));
   if (typeof parsed.value !== 'object' || parsed.value === null || Array.isArray(parsed.value)) {
     throw new PipelineFileError(displayFile, [
       {
@@ -252,5 +281,6 @@ export async function loadPipeline(
     redactor,
     discovery,
     substitutions,
+    placeIssues: (later) => placeIssues(later, parsed, redactor),
   };
 }

@@ -26,6 +26,8 @@ export interface Located extends Position {
 
 export interface YamlSyntaxProblem extends Position {
   message: string;
+  /** Offset in the text where YAML noticed the problem. */
+  offset: number;
 }
 
 export type PathSegment = string | number;
@@ -66,7 +68,7 @@ export function parseYaml(text: string): { problems: YamlSyntaxProblem[]; parsed
   const doc = parseDocument(text, { lineCounter, merge: true, prettyErrors: true, uniqueKeys: true });
   const problems: YamlSyntaxProblem[] = doc.errors.map((error) => {
     const pos = error.linePos?.[0] ?? lineCounter.linePos(error.pos[0]);
-    return { line: pos.line, column: pos.col, message: shortMessage(error.message) };
+    return { line: pos.line, column: pos.col, message: shortMessage(error.message), offset: error.pos[0] };
   });
   if (problems.length > 0) return { problems };
 
@@ -125,7 +127,7 @@ export function parseYaml(text: string): { problems: YamlSyntaxProblem[]; parsed
   try {
     value = doc.toJS({ maxAliasCount: 1000 });
   } catch (error) {
-    return { problems: [{ line: 1, column: 1, message: (error as Error).message }] };
+    return { problems: [{ line: 1, column: 1, message: (error as Error).message, offset: 0 }] };
   }
   return { problems, parsed: { value, locate, plainScalars } };
 }

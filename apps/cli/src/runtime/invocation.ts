@@ -56,6 +56,8 @@ export interface InvocationOptions {
   /** `preview` writes JSON lines here. */
   output?: NodeJS.WritableStream;
   onProgress?: (event: ProgressEvent) => void;
+  /** Warnings already given in this `faucet run` (each is given once, not per invocation). */
+  warned?: Set<string>;
 }
 
 export interface InvocationOutcome {
@@ -111,6 +113,25 @@ async function closeQuietly(what: string, close: (() => Promise<void>) | undefin
   } catch (error) {
     logger.warn(`failed to close the ${what}`, { error: (error as Error).message });
   }
+}
+
+/**
+ * FullTable reads everything on every run; an appending sink then adds every row again, run after
+ * run, although a state store is configured (which users take to mean "only new rows"). Said once.
+ */
+function warnFullRefreshAppend(target: InvocationTarget, options: InvocationOptions): void {
+  const { row } = target;
+  // Once per run and kind of pairing, not per matrix row (a matrix of 200 rows would say it 200 times).
+  const key = `full-refresh-append\u0000${row.source.type}\u0000${row.sink.type}`;
+  if (options.warned?.has(key)) return;
+  options.warned?.add(key);
+  options.logger.warn(
+    `${row.source.at}: replication_method FullTable reads every record again on every run, and the ` +
+      `"${row.sink.type}" sink appends, so each run writes every record again (the state store only resumes an ` +
+      'interrupted run). Use replication_method: { type: Incremental, cursor_field: … } for new records only, ' +
+      'or a sink that replaces rows (an upsert by key, or overwrite)',
+    { row: row.id },
+  );
 }
 
 /** Run one invocation to its end. Never throws: failures come back in the outcome, secrets scrubbed. */
@@ -190,6 +211,9 @@ export async function runInvocation(
         runOptions.checkpointEveryMs = row.checkpointEveryMs;
       }
       if (row.delivery !== undefined && options.mode === 'run') runOptions.delivery = row.delivery;
+      if (options.mode === 'run' && connectors.state && created.rereadsAll && sink.appends) {
+        warnFullRefreshAppend(target, options);
+      }
       if (options.limit !== undefined) {
         runOptions.transforms = [
           ...row.transformFns,

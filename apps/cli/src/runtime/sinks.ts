@@ -54,6 +54,7 @@ export function capturingSink(inner: Sink, paths: readonly string[], into: Fauce
   if (inner.close) sink.close = (outcome) => (inner.close as NonNullable<Sink['close']>).call(inner, outcome);
   if (inner.batchSize !== undefined) sink.batchSize = inner.batchSize;
   if (inner.idempotentWrites !== undefined) sink.idempotentWrites = inner.idempotentWrites;
+  if (inner.appends !== undefined) sink.appends = inner.appends;
   if (inner.writeIdempotent) {
     const writeIdempotent = inner.writeIdempotent.bind(inner);
     sink.writeIdempotent = async (records, commit, ctx) => {

@@ -222,7 +222,8 @@ async function settle(
       error: errorMessage(keepError),
     });
   }
-  run.logger.error('run failed', { code: failure.code, error: failure.message });
+  // Debug: the caller gets the error in the result and shows it (the CLI once, in its summary).
+  run.logger.debug('run failed', { code: failure.code, error: failure.message });
   return { status: 'failed', failure };
 }
 

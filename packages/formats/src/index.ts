@@ -38,5 +38,26 @@ export {
   resolveCompression,
 } from './files.js';
 export { decodeJsonArray } from './json-array.js';
+export {
+  decodeParquet,
+  type ParquetBatch,
+  type ParquetDecodeOptions,
+  type ParquetInput,
+  parquetFileInput,
+  readParquetMetadata,
+} from './parquet-decode.js';
+export {
+  createParquetEncoder,
+  DEFAULT_PARQUET_ROW_GROUP,
+  type ParquetEncoder,
+  type ParquetEncoderOptions,
+} from './parquet-encode.js';
+export {
+  inferParquetColumns,
+  jsonFromParquet,
+  type ParquetColumn,
+  type ParquetColumnType,
+} from './parquet-values.js';
+export { inferSchema } from './schema.js';
 export { decodeJsonl, encodeJsonl, encodeJsonlText } from './jsonl.js';
 export type { ByteInput, TextEncoding } from './text-chunks.js';

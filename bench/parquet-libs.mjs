@@ -16,8 +16,8 @@
  * is the CSV decoding alone that every write includes.
  */
 import { spawnSync } from 'node:child_process';
-import { createReadStream, createWriteStream, existsSync, openAsBlob } from 'node:fs';
 import { once } from 'node:events';
+import { createReadStream, createWriteStream, existsSync, openAsBlob } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeDataset } from './generate.mjs';
@@ -102,7 +102,9 @@ const writers = {
     const { ParquetSchema, ParquetWriter } = await import('@dsnp/parquetjs');
     const types = { INT64: 'INT64', STRING: 'UTF8', DOUBLE: 'DOUBLE', BOOLEAN: 'BOOLEAN' };
     const schema = new ParquetSchema(
-      Object.fromEntries(COLUMNS.map(([name, t]) => [name, { type: types[t], optional: true, compression: 'SNAPPY' }])),
+      Object.fromEntries(
+        COLUMNS.map(([name, t]) => [name, { type: types[t], optional: true, compression: 'SNAPPY' }]),
+      ),
     );
     const writer = await ParquetWriter.openFile(schema, path, { rowGroupSize: GROUP });
     let n = 0;
@@ -190,17 +192,20 @@ const readers = {
 async function child() {
   const [lib, direction] = values.lib.split(':');
   const started = performance.now();
-  const n =
-    direction === 'write' ? await writers[lib](fileOf(lib)) : await readers[lib](fileOf(lib));
+  const n = direction === 'write' ? await writers[lib](fileOf(lib)) : await readers[lib](fileOf(lib));
   const seconds = (performance.now() - started) / 1000;
   if (n !== rows) throw new Error(`${lib} ${direction}: ${n} rows, expected ${rows}`);
   console.log(JSON.stringify({ seconds, rssKiB: process.resourceUsage().maxRSS }));
 }
 
 function run(lib) {
-  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--rows', String(rows), '--lib', lib], {
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    process.execPath,
+    [fileURLToPath(import.meta.url), '--rows', String(rows), '--lib', lib],
+    {
+      encoding: 'utf8',
+    },
+  );
   if (r.status !== 0) throw new Error(`${lib} failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
@@ -218,8 +223,9 @@ async function main() {
     const s = median(seen[job].map((x) => x.seconds));
     const rss = Math.max(...seen[job].map((x) => x.rssKiB)) / 1024;
     console.log(
-      `${job.padEnd(20)} ${Math.round(rows / s).toLocaleString('en').padStart(10)} rows/s  ` +
-        `peak RSS ${rss.toFixed(0)} MiB  (median of ${seen[job].length})`,
+      `${job.padEnd(20)} ${Math.round(rows / s)
+        .toLocaleString('en')
+        .padStart(10)} rows/s  ` + `peak RSS ${rss.toFixed(0)} MiB  (median of ${seen[job].length})`,
     );
   }
 }

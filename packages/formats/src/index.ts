@@ -38,6 +38,7 @@ export {
   resolveCompression,
 } from './files.js';
 export { decodeJsonArray } from './json-array.js';
+export { decodeJsonl, encodeJsonl, encodeJsonlText } from './jsonl.js';
 export {
   decodeParquet,
   type ParquetBatch,
@@ -59,5 +60,4 @@ export {
   type ParquetColumnType,
 } from './parquet-values.js';
 export { inferSchema } from './schema.js';
-export { decodeJsonl, encodeJsonl, encodeJsonlText } from './jsonl.js';
 export type { ByteInput, TextEncoding } from './text-chunks.js';

@@ -96,7 +96,11 @@ export function createParquetEncoder(options: ParquetEncoderOptions = {}): Parqu
     cells = columns.map(() => []);
     const schema = [
       { name: 'root', num_children: columns.length },
-      ...columns.map((c) => ({ name: c.name, repetition_type: 'OPTIONAL' as const, ...SCHEMA_TYPES[c.type] })),
+      ...columns.map((c) => ({
+        name: c.name,
+        repetition_type: 'OPTIONAL' as const,
+        ...SCHEMA_TYPES[c.type],
+      })),
     ];
     writer = new ParquetWriter({
       writer: sink,

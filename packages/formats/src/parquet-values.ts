@@ -117,7 +117,8 @@ export function jsonFromParquet(value: unknown): JsonValue {
       return String(value);
   }
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
-  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.length).toString('base64');
+  if (value instanceof Uint8Array)
+    return Buffer.from(value.buffer, value.byteOffset, value.length).toString('base64');
   if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<unknown>, jsonFromParquet);
   if (Array.isArray(value)) return value.map(jsonFromParquet);
   const out: { [key: string]: JsonValue } = {};

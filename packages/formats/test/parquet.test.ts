@@ -47,7 +47,9 @@ const rows: FaucetRecord[] = Array.from({ length: 10 }, (_, i) => ({
 
 describe('parquet', () => {
   it('infers columns from the first batch', () => {
-    expect(inferParquetColumns([{ a: 1, b: 1.5, c: 'x', d: true, e: [1], f: null, g: 1 }, { g: 2.5 }])).toEqual([
+    expect(
+      inferParquetColumns([{ a: 1, b: 1.5, c: 'x', d: true, e: [1], f: null, g: 1 }, { g: 2.5 }]),
+    ).toEqual([
       { name: 'a', type: 'INT64' },
       { name: 'b', type: 'DOUBLE' },
       { name: 'c', type: 'STRING' },
@@ -101,7 +103,9 @@ describe('parquet', () => {
     expect(String((failed[0]?.error as Error).message)).toContain(
       'column "id" of out/p.parquet is INT64; got the number 1.5',
     );
-    expect(String((failed[2]?.error as Error).message)).toContain('field "extra" is not a column of out/p.parquet');
+    expect(String((failed[2]?.error as Error).message)).toContain(
+      'field "extra" is not a column of out/p.parquet',
+    );
     expect(encoder.rows).toBe(2);
   });
 
@@ -124,7 +128,9 @@ describe('parquet', () => {
     const notParquet = Buffer.from('id,name\n1,a\n2,b\n3,c\n');
     const error1 = await decodeAll(memoryInput(notParquet)).catch((e: unknown) => e);
     expect(error1).toBeInstanceOf(DecodeError);
-    expect((error1 as Error).message).toMatch(/^t\.parquet: not a readable Parquet file: the footer before offset 20/);
+    expect((error1 as Error).message).toMatch(
+      /^t\.parquet: not a readable Parquet file: the footer before offset 20/,
+    );
 
     const metadata = await readParquetMetadata(memoryInput(bytes), 't');
     const at = Number(metadata.row_groups[1]?.columns[0]?.meta_data?.data_page_offset);

@@ -14,7 +14,8 @@ const rows = (from: number, n: number): FaucetRecord[] =>
   Array.from({ length: n }, (_, i) => ({ id: from + i, name: `row-${from + i}`, pad: 'x'.repeat(200) }));
 
 const ctx = { signal: new AbortController().signal, logger: silentLogger };
-const token = (seq: number, sub = 0) => `faucet1:${String(seq).padStart(16, '0')}.${String(sub).padStart(10, '0')}#{}`;
+const token = (seq: number, sub = 0) =>
+  `faucet1:${String(seq).padStart(16, '0')}.${String(sub).padStart(10, '0')}#{}`;
 
 /** Random-looking text that gzip cannot shrink much, so parts fill quickly. */
 function noisy(from: number, n: number): FaucetRecord[] {
@@ -23,7 +24,10 @@ function noisy(from: number, n: number): FaucetRecord[] {
     a = (a * 1103515245 + 12345) >>> 0;
     return a.toString(36);
   };
-  return Array.from({ length: n }, (_, i) => ({ id: from + i, noise: Array.from({ length: 40 }, next).join('') }));
+  return Array.from({ length: n }, (_, i) => ({
+    id: from + i,
+    noise: Array.from({ length: 40 }, next).join(''),
+  }));
 }
 
 withS3('s3 sink', () => {
@@ -42,7 +46,9 @@ withS3('s3 sink', () => {
     const afterRoll = await listKeys(bucket.client(), bucket.name, 'tpl/');
     expect(afterRoll.length).toBe(1);
     const day = new Date().toISOString().slice(0, 10);
-    expect(afterRoll[0]).toMatch(new RegExp(`^tpl/orders/row-0/dt=${day}/part-\\d{8}T\\d{6}Z-[0-9a-f]{6}-000001\\.jsonl\\.gz$`));
+    expect(afterRoll[0]).toMatch(
+      new RegExp(`^tpl/orders/row-0/dt=${day}/part-\\d{8}T\\d{6}Z-[0-9a-f]{6}-000001\\.jsonl\\.gz$`),
+    );
     await s.write(rows(301, 10), ctx);
     await s.flush?.();
     await s.close?.({ status: 'ok' });
@@ -73,7 +79,13 @@ withS3('s3 sink', () => {
     const key = 'crash/orders/row-0/dt=2026-01-01/part-x.jsonl.gz';
     const { UploadId } = await c.send(new CreateMultipartUploadCommand({ Bucket: bucket.name, Key: key }));
     await c.send(
-      new UploadPartCommand({ Bucket: bucket.name, Key: key, UploadId, PartNumber: 1, Body: Buffer.alloc(1024) }),
+      new UploadPartCommand({
+        Bucket: bucket.name,
+        Key: key,
+        UploadId,
+        PartNumber: 1,
+        Body: Buffer.alloc(1024),
+      }),
     );
     // An upload under another pipeline's prefix is not this sink's to abort.
     const other = 'crash/invoices/row-0/part-y.jsonl.gz';
@@ -120,9 +132,9 @@ withS3('s3 sink', () => {
       await s.flush?.();
       const again = sink({ prefix: 'eo-empty/' });
       expect(await again.lastCommittedToken?.(scope)).toBe(token(5));
-      expect((await listKeys(bucket.client(), bucket.name, 'eo-empty/')).filter((k) => !k.includes('_faucet/'))).toEqual(
-        [],
-      );
+      expect(
+        (await listKeys(bucket.client(), bucket.name, 'eo-empty/')).filter((k) => !k.includes('_faucet/')),
+      ).toEqual([]);
     });
   });
 
@@ -140,7 +152,9 @@ withS3('s3 sink', () => {
     it('a missing bucket is named', async () => {
       const s = sink({ bucket: 'no-such-bucket-faucet', max_attempts: 1 });
       const error = await s.write(rows(1, 1), ctx).catch((e: unknown) => e);
-      expect((error as Error).message).toContain('bucket "no-such-bucket-faucet" does not exist (NoSuchBucket)');
+      expect((error as Error).message).toContain(
+        'bucket "no-such-bucket-faucet" does not exist (NoSuchBucket)',
+      );
       expect((error as { code?: string }).code).toBe('SINK_WRITE_FAILED');
     });
 

@@ -17,4 +17,5 @@ export {
   useBucket,
   withS3,
 } from './s3.js';
+export { readPart, readParts } from './s3-parts.js';
 export { POSTGRES_SERVICE, REDIS_SERVICE, withPostgres, withRedis } from './services.js';

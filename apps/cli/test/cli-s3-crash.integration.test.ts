@@ -233,7 +233,7 @@ ${s3Block(bucket.name)}
       expect(more.records_written).toBe(10 * ROWS_PER_OBJECT);
       expect(await scalar(`SELECT count(*) AS n FROM ${schema}.tgt`)).toBe(total + 10 * ROWS_PER_OBJECT);
       console.log(`[s3-crash s3->pg] ${OBJECTS} objects; kills: ${kills.join('; ')}`);
-    });
+    }, 1_800_000);
   });
 
   describe('file -> S3, effectively-once', () => {

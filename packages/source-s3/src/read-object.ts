@@ -3,7 +3,7 @@
  * @faucet/formats' streaming decoders (gunzip on the way), Parquet row group by row group. Errors name
  * the object (`s3://bucket/key`), and for corrupt gzip the offsets where decoding stopped.
  */
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { ConnectionError, type FaucetRecord, isFaucetError } from '@faucet/core';
 import {
   type CsvDecodeOptions,
@@ -85,13 +85,17 @@ async function* readText(
   const columns = options.format === 'csv' && from.offset > 0 ? await csvColumns(options, object) : undefined;
   const raw: Readable = await openObject(options.reader, object, options.gzip ? 0 : from.offset);
   let rawBytes = options.gzip ? 0 : from.offset;
-  raw.on('data', (chunk: Buffer) => {
-    rawBytes += chunk.length;
-    options.onBytes?.(chunk.length);
-  });
+  // Counted as they are pulled (a 'data' listener would make the body flow without backpressure).
+  async function* counted(): AsyncGenerator<Buffer, void, undefined> {
+    for await (const chunk of raw as AsyncIterable<Buffer>) {
+      rawBytes += chunk.length;
+      options.onBytes?.(chunk.length);
+      yield chunk;
+    }
+  }
   let last = from;
   try {
-    const plain = options.gzip ? decompressed(raw, 'gzip') : raw;
+    const plain = options.gzip ? decompressed(Readable.from(counted()), 'gzip') : counted();
     const bytes =
       options.gzip && from.offset > 0 ? skipBytes(plain as AsyncIterable<Buffer>, from.offset) : plain;
     const batches = decodeRecords(options.format as RecordFormat, bytes, {

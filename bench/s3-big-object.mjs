@@ -59,13 +59,24 @@ export async function uploadJsonl(key, bytes) {
     }
     const PartNumber = parts.length + 1;
     const { ETag } = await s3.send(
-      new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber, Body: Buffer.from(lines.join('')) }),
+      new UploadPartCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId,
+        PartNumber,
+        Body: Buffer.from(lines.join('')),
+      }),
     );
     parts.push({ PartNumber, ETag });
     sent += size;
   }
   await s3.send(
-    new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: parts } }),
+    new CompleteMultipartUploadCommand({
+      Bucket: bucket,
+      Key: key,
+      UploadId,
+      MultipartUpload: { Parts: parts },
+    }),
   );
   return id;
 }
@@ -86,11 +97,19 @@ pipeline:
 `,
   );
   const started = process.hrtime.bigint();
-  const run = spawnSync(process.execPath, ['--import', join(here, 'rss-probe.mjs'), cli, 'run', 'pipeline.yaml', '-o', 'json'], {
-    cwd: dir,
-    encoding: 'utf8',
-    env: { ...process.env, FAUCET_BENCH_RSS_FILE: rssFile, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-  });
+  const run = spawnSync(
+    process.execPath,
+    ['--import', join(here, 'rss-probe.mjs'), cli, 'run', 'pipeline.yaml', '-o', 'json'],
+    {
+      cwd: dir,
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        FAUCET_BENCH_RSS_FILE: rssFile,
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
+    },
+  );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (run.status !== 0) throw new Error(`faucet run failed:\n${run.stderr}`);
   const written = JSON.parse(run.stdout).records_written;
@@ -104,7 +123,9 @@ const mib = Number(values.mib);
 const smallRows = await uploadJsonl('small.jsonl', 4 * 1024 * 1024);
 const t0 = Date.now();
 const bigRows = await uploadJsonl('big.jsonl', mib * 1024 * 1024);
-console.log(`uploaded ${mib} MiB (${bigRows.toLocaleString('en')} rows) in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+console.log(
+  `uploaded ${mib} MiB (${bigRows.toLocaleString('en')} rows) in ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+);
 const small = readThrough('small.jsonl', smallRows);
 const big = readThrough('big.jsonl', bigRows);
 console.log(`4 MiB object:    peak RSS ${small.peak.toFixed(0)} MiB`);

@@ -63,7 +63,10 @@ function pipeline(scenario) {
     case 'a':
       return [csvSource, '{ type: file, config: { path: ./out.jsonl, format: jsonl } }'];
     case 'csv-s3-jsonl':
-      return [csvSource, `{ type: s3, config: ${s3Config(`prefix: "${tag}/", key_template: "part-{seq}{ext}"`)} }`];
+      return [
+        csvSource,
+        `{ type: s3, config: ${s3Config(`prefix: "${tag}/", key_template: "part-{seq}{ext}"`)} }`,
+      ];
     case 'csv-s3-parquet':
       return [
         csvSource,
@@ -98,12 +101,20 @@ function runCli(source, sink, extraLines = []) {
     ].join('\n'),
   );
   const started = process.hrtime.bigint();
-  const run = spawnSync(process.execPath, ['--import', join(here, 'rss-probe.mjs'), cli, 'run', 'pipeline.yaml', '-o', 'json'], {
-    cwd: dir,
-    encoding: 'utf8',
-    env: { ...process.env, FAUCET_BENCH_RSS_FILE: rssFile, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const run = spawnSync(
+    process.execPath,
+    ['--import', join(here, 'rss-probe.mjs'), cli, 'run', 'pipeline.yaml', '-o', 'json'],
+    {
+      cwd: dir,
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        FAUCET_BENCH_RSS_FILE: rssFile,
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (run.status !== 0) throw new Error(`faucet run failed (${run.status}):\n${run.stderr}`);
   const summary = JSON.parse(run.stdout);
@@ -130,12 +141,16 @@ for (round = 0; round < Number(values.runs); round++) {
   }
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-console.log(`rows ${rows.toLocaleString('en')}, batch ${values.batch}, checkpoint_every ${values['checkpoint-every']}, ${values.runs} rounds`);
+console.log(
+  `rows ${rows.toLocaleString('en')}, batch ${values.batch}, checkpoint_every ${values['checkpoint-every']}, ${values.runs} rounds`,
+);
 for (const scenario of scenarios) {
   const s = median(seen[scenario].map((r) => r.seconds));
   const peak = Math.max(...seen[scenario].map((r) => r.peak));
   console.log(
-    `${scenario.padEnd(16)} ${Math.round(rows / s).toLocaleString('en').padStart(10)} rows/s  peak RSS ${peak.toFixed(0)} MiB  ` +
+    `${scenario.padEnd(16)} ${Math.round(rows / s)
+      .toLocaleString('en')
+      .padStart(10)} rows/s  peak RSS ${peak.toFixed(0)} MiB  ` +
       `(runs ${seen[scenario].map((r) => r.seconds.toFixed(1)).join(', ')} s)`,
   );
 }

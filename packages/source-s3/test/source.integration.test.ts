@@ -5,7 +5,7 @@
  * between listing and reading).
  */
 import { gzipSync } from 'node:zlib';
-import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { AuthError, type FaucetRecord, type JsonValue, type Page, silentLogger } from '@faucet/core';
 import { createParquetEncoder, DecodeError, encodeJsonlText } from '@faucet/formats';
 import { createS3Source, type S3SourceConfigInput, s3SourceConfigSchema } from '@faucet/source-s3';
@@ -61,8 +61,20 @@ withS3('s3 source', () => {
     const t1 = Date.now();
     await putObject(c, bucket.name, 'inc/0-later.jsonl', encodeJsonlText(rows(6, 1, 'later')));
     const first = await run({ prefix: 'inc/' });
-    // Same second: key order (a before b); the later second comes last although its key sorts first.
-    expect(first.records.map((r) => r.tag)).toEqual(['a', 'a', 'b', 'b', 'b', 'later']);
+    // The order the server's LastModified (to the second) and the keys give: a before b when they
+    // share a second; the later second comes last although its key sorts first.
+    const listed = await c.send(new ListObjectsV2Command({ Bucket: bucket.name, Prefix: 'inc/' }));
+    const order = (listed.Contents ?? [])
+      .map((o) => ({ key: o.Key ?? '', at: o.LastModified?.getTime() ?? 0 }))
+      .sort((x, y) => x.at - y.at || (x.key < y.key ? -1 : 1))
+      .map((o) => o.key);
+    expect(order.at(-1)).toBe('inc/0-later.jsonl');
+    const tagsOf: Record<string, string[]> = {
+      'inc/a.jsonl': ['a', 'a'],
+      'inc/b.jsonl': ['b', 'b', 'b'],
+      'inc/0-later.jsonl': ['later'],
+    };
+    expect(first.records.map((r) => r.tag)).toEqual(order.flatMap((k) => tagsOf[k] ?? []));
     expect(first.pages.every((p) => p.bookmark !== undefined)).toBe(true);
 
     const again = await run({ prefix: 'inc/' }, first.bookmark);

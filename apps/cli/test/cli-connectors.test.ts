@@ -45,6 +45,8 @@ describe('third-party connectors', () => {
         'source file @faucet/source-file faucet CLI',
         'sink file @faucet/sink-file faucet CLI',
         'sink stdout @faucet/sink-stdout faucet CLI',
+        'source s3 @faucet/source-s3 faucet CLI',
+        'sink s3 @faucet/sink-s3 faucet CLI',
         'state file @faucet/core built in',
         'state memory @faucet/core built in',
       ]),

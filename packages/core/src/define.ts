@@ -20,6 +20,10 @@ export interface CreateEnv {
   logger: Logger;
   /** Scrubs this plugin's secrets from text; connectors use it for their own messages. */
   redactor: Redactor;
+  /** The pipeline's name, when run from a pipeline file (a sink may use it to name its output). */
+  pipeline?: string;
+  /** The matrix row's id (`row-0` without a matrix), when run from a pipeline file. */
+  row?: string;
 }
 
 interface DescriptorBase<K extends PluginKind, Config> {

@@ -39,4 +39,25 @@ export {
 } from './files.js';
 export { decodeJsonArray } from './json-array.js';
 export { decodeJsonl, encodeJsonl, encodeJsonlText } from './jsonl.js';
+export {
+  decodeParquet,
+  type ParquetBatch,
+  type ParquetDecodeOptions,
+  type ParquetInput,
+  parquetFileInput,
+  readParquetMetadata,
+} from './parquet-decode.js';
+export {
+  createParquetEncoder,
+  DEFAULT_PARQUET_ROW_GROUP,
+  type ParquetEncoder,
+  type ParquetEncoderOptions,
+} from './parquet-encode.js';
+export {
+  inferParquetColumns,
+  jsonFromParquet,
+  type ParquetColumn,
+  type ParquetColumnType,
+} from './parquet-values.js';
+export { inferSchema } from './schema.js';
 export type { ByteInput, TextEncoding } from './text-chunks.js';

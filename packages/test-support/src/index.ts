@@ -4,4 +4,18 @@
  */
 export { killHard, spawnLockHolder } from './lock-holder.js';
 export { useSchema } from './postgres.js';
+export {
+  emptyBucket,
+  listKeys,
+  openUploads,
+  putObject,
+  randomBucketName,
+  S3_SERVICE,
+  type S3TestConnection,
+  s3TestClient,
+  s3TestConnection,
+  useBucket,
+  withS3,
+} from './s3.js';
+export { readPart, readParts } from './s3-parts.js';
 export { POSTGRES_SERVICE, REDIS_SERVICE, withPostgres, withRedis } from './services.js';

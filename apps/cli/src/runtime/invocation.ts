@@ -143,7 +143,7 @@ export async function runInvocation(
   const started = performance.now();
   const redactor = new Redactor().merge(pipeline.redactor);
   const logger = safeLogger(options.logger, redactor);
-  const env: CreateEnv = { logger, redactor };
+  const env: CreateEnv = { logger, redactor, pipeline: pipeline.name, row: row.id };
   const outcome = (fields: Partial<InvocationOutcome> & { status: RunStatus }): InvocationOutcome => ({
     row: row.id,
     stateKey,

@@ -1,0 +1,1 @@
+export { readPart, readParts } from '@faucet/test-support';

@@ -20,23 +20,48 @@ import type { TargetManager, TargetTable } from './target.js';
 import { pageJobId, randomJobId } from './tokens.js';
 
 export const DELETE_COLUMN = '_faucet_delete';
+/** `,a,b,`: the columns a staged row carries, for the columns some rows of the page lack. */
+export const FIELDS_COLUMN = '_faucet_fields';
 
 /** The staging table for a target: one per sink instance, so concurrent writers never share one. */
 export function stagingRef(target: TableRef, suffix: string): TableRef {
   return { ...target, tableId: `${target.tableId}_faucet_staging_${suffix}`.slice(0, 1024) };
 }
 
-/** The staging table's fields: the target's, plus the delete marker. */
+/** The staging table's fields: the target's, plus the delete marker and the carried-fields list. */
 export function stagingFields(target: readonly TableField[]): TableField[] {
   return [
     ...target.map((f) => ({ ...f, mode: f.mode === 'REPEATED' ? 'REPEATED' : 'NULLABLE' })),
     { name: DELETE_COLUMN, type: 'BOOL', mode: 'NULLABLE' },
+    { name: FIELDS_COLUMN, type: 'STRING', mode: 'NULLABLE' },
   ];
 }
 
+/** Non-key columns the upserted records carry, and those some of them lack. */
+export function carriedColumns(
+  records: readonly FaucetRecord[],
+  key: readonly string[],
+): { columns: string[]; partial: Set<string> } {
+  const counts = new Map<string, number>();
+  for (const record of records) {
+    for (const name in record) {
+      if (record[name] !== undefined && !key.includes(name)) counts.set(name, (counts.get(name) ?? 0) + 1);
+    }
+  }
+  const partial = new Set([...counts].filter(([, n]) => n < records.length).map(([name]) => name));
+  return { columns: [...counts.keys()], partial };
+}
+
+const carriedList = (record: FaucetRecord, partial: ReadonlySet<string>): string =>
+  `,${[...partial].filter((c) => record[c] !== undefined).join(',')},`;
+
+const keyOnly = (record: FaucetRecord, key: readonly string[]): FaucetRecord =>
+  Object.fromEntries(key.map((k) => [k, record[k] ?? null]));
+
 /**
  * `MERGE target USING staging ON keys`: matched deletes delete, matched rows update the columns the
- * page carries, unmatched non-deletes insert. Columns no record of the page carries keep their values.
+ * page carries, unmatched non-deletes insert. A column a record does not carry keeps its value on
+ * update (like a column no record of the page carries); a field given as null sets NULL.
  */
 export function mergeSql(options: {
   target: TableRef;
@@ -44,6 +69,8 @@ export function mergeSql(options: {
   key: readonly string[];
   /** Non-key columns some record of the page carries. */
   columns: readonly string[];
+  /** Of those, the ones some upserted record lacks. */
+  partial: ReadonlySet<string>;
   upserts: boolean;
 }): string {
   const t = quotedTable(options.target.projectId, options.target.datasetId, options.target.tableId);
@@ -57,7 +84,11 @@ export function mergeSql(options: {
   ];
   if (options.upserts) {
     if (options.columns.length > 0) {
-      const set = options.columns.map((c) => `${quoteColumn(c)} = S.${quoteColumn(c)}`).join(', ');
+      const value = (c: string) =>
+        options.partial.has(c)
+          ? `IF(STRPOS(S.${FIELDS_COLUMN}, ',${c},') > 0, S.${quoteColumn(c)}, T.${quoteColumn(c)})`
+          : `S.${quoteColumn(c)}`;
+      const set = options.columns.map((c) => `${quoteColumn(c)} = ${value(c)}`).join(', ');
       lines.push(`WHEN MATCHED AND NOT S.${DELETE_COLUMN} THEN UPDATE SET ${set}`);
     }
     const all = [...options.key, ...options.columns].map(quoteColumn);
@@ -118,42 +149,40 @@ export function createMerger(ctx: SinkContext, targets: TargetManager): Merger {
     async write(records, commit) {
       const failures: RowFailure[] = [];
       const entries = lastPerKey(records, key, failures).map((e) => ({ ...e, del: isDelete(e.record) }));
-      const table = await targets.prepare(entries.filter((e) => !e.del).map((e) => e.record));
+      const upserted = entries.filter((e) => !e.del).map((e) => e.record);
+      const table = await targets.prepare(upserted);
       const done = (): WriteResult =>
         failures.length > 0 ? { failed: failures.sort((a, b) => a.index - b.index) } : {};
       if (!table || entries.length === 0) return done();
       const dels = new Set(entries.filter((e) => e.del).map((e) => e.index));
-      // A delete needs its key only: its other fields are never checked against the table.
-      const keyOnly = (record: FaucetRecord): FaucetRecord =>
-        Object.fromEntries(key.map((k) => [k, record[k] ?? null]));
+      const { columns, partial } = carriedColumns(upserted, key);
       const rows = convertRows(
-        entries.map((e) => ({ index: e.index, record: e.del ? keyOnly(e.record) : e.record })),
+        // A delete needs its key only: its other fields are never checked against the table.
+        entries.map((e) => ({ index: e.index, record: e.del ? keyOnly(e.record, key) : e.record })),
         {
           ...targets.convertOptions(table, 'load'),
-          extra: (_record, index) => ({ [DELETE_COLUMN]: dels.has(index) }),
+          extra: (record, index) => ({
+            [DELETE_COLUMN]: dels.has(index),
+            ...(partial.size > 0 && !dels.has(index)
+              ? { [FIELDS_COLUMN]: carriedList(record, partial) }
+              : {}),
+          }),
         },
         failures,
       );
       // An effectively-once page commits whole or not at all.
       if ((commit && failures.length > 0) || rows.length === 0) return done();
       const digest = await stage(table, rows);
-      const carried = new Set<string>();
-      for (const row of rows) {
-        if (dels.has(row.index)) continue;
-        for (const name in row.json) if (!key.includes(name) && name !== DELETE_COLUMN) carried.add(name);
-      }
       const upserts = rows.some((row) => !dels.has(row.index));
       const idFor = (retry: number) =>
         commit
           ? pageJobId(config.job_id_prefix, ref, commit.scope, commit.token, digest, retry)
           : randomJobId(config.job_id_prefix);
+      const query = mergeSql({ target: ref, staging, key, columns, partial, upserts });
       const spec = {
         jobId: idFor(0),
         configuration: {
-          query: {
-            query: mergeSql({ target: ref, staging, key, columns: [...carried], upserts }),
-            useLegacySql: false,
-          },
+          query: { query, useLegacySql: false },
           ...(commit ? { labels: labels(commit) } : {}),
         },
         what: `MERGE of ${rows.length} rows into ${display}`,

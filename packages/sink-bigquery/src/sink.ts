@@ -25,7 +25,7 @@ import {
 import type { BigQuery } from '@google-cloud/bigquery';
 import { type BigQuerySinkConfig, type BigQuerySinkConfigInput, bigquerySinkConfigSchema } from './config.js';
 import { createContext } from './context.js';
-import { apiFailure, CONNECTOR } from './errors.js';
+import { CONNECTOR } from './errors.js';
 import { writeInsertAll } from './insert-all.js';
 import { lastJobToken } from './jobs.js';
 import { createLoader } from './load.js';
@@ -84,21 +84,6 @@ export function createBigQuerySink(
     return writeInsertAll(ctx, targets, records, commit);
   };
 
-  async function checkDataset(): Promise<void> {
-    await ctx.attempt(`reading dataset ${ref.projectId}:${ref.datasetId}`, async (api) => {
-      try {
-        await api.call('GET', `/datasets/${encodeURIComponent(ref.datasetId)}`);
-      } catch (error) {
-        if (apiFailure(error)?.status !== 404) throw error;
-        throw new SinkError(
-          `bigquery sink: dataset ${ref.projectId}:${ref.datasetId} does not exist (or project ${ref.projectId} ` +
-            'is not accessible); create the dataset, and check project_id and dataset_id',
-          { connector: CONNECTOR },
-        );
-      }
-    });
-  }
-
   return {
     batchSize: config.batch_size,
     // MERGE by key: writing a page twice leaves what writing it once does.
@@ -117,7 +102,8 @@ export function createBigQuerySink(
     },
     async check() {
       guard();
-      if (!(await targets.exists())) await checkDataset();
+      // Reads the table (or learns that create_table will make it in an existing dataset).
+      await targets.exists();
     },
     async close() {
       if (closed) return;

@@ -20,15 +20,30 @@ const displayOf = (ref: TableRef): string => `${ref.projectId}.${ref.datasetId}.
 
 const statusOf = (error: unknown): number | undefined => apiFailure(error)?.status;
 
-/** The table's fields, or undefined when it does not exist. */
+/**
+ * The table's fields, or undefined when the table does not exist. BigQuery answers 404 for a
+ * missing table, dataset or project alike: the dataset is looked up to tell them apart.
+ */
 export async function fetchTable(ctx: SinkContext, ref: TableRef): Promise<TableField[] | undefined> {
   return ctx.attempt(`reading the schema of table ${displayOf(ref)}`, async (api) => {
     try {
       const table = await api.call<TableResource>('GET', tablePath(ref));
       return table.schema?.fields ?? [];
     } catch (error) {
-      if (statusOf(error) === 404) return undefined;
-      throw error;
+      if (statusOf(error) !== 404) throw error;
+    }
+    try {
+      await api.call('GET', `/datasets/${encodeURIComponent(ref.datasetId)}`);
+      return undefined;
+    } catch (error) {
+      if (statusOf(error) !== 404) throw error;
+      throw new SinkError(
+        ctx.redactor.redact(
+          `bigquery sink: dataset ${ref.projectId}:${ref.datasetId} of table ${displayOf(ref)} was not found ` +
+            `(${apiFailure(error)?.message}); check project_id and dataset_id, and create the dataset first`,
+        ),
+        { connector: CONNECTOR, cause: error },
+      );
     }
   });
 }

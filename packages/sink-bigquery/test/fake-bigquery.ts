@@ -217,6 +217,8 @@ export class FakeBigQuery {
   readonly requests: { method: string; path: string; authorization: string | undefined }[] = [];
   /** Reads of a job that answer RUNNING before it answers DONE. */
   pollsBeforeDone = 1;
+  /** Answer every insertAll as if `skipInvalidRows` were false (bad rows stop the others). */
+  ignoreSkipInvalidRows = false;
   private readonly faults: Fault[] = [];
   private server: Server | undefined;
 
@@ -480,7 +482,7 @@ export class FakeBigQuery {
         });
       else valid.push(index);
     });
-    if (errors.length > 0 && !body.skipInvalidRows) {
+    if (errors.length > 0 && (!body.skipInvalidRows || this.ignoreSkipInvalidRows)) {
       for (const index of valid)
         errors.push({ index, errors: [{ reason: 'stopped', location: '', debugInfo: '', message: '' }] });
       errors.sort((a, b) => a.index - b.index);

@@ -3,7 +3,6 @@
  * sinks aimed at it (no credentials, fast retries and polls), and a logger that keeps what it saw.
  */
 import { randomBytes } from 'node:crypto';
-import type { JsonObject, Logger } from '@faucet/core';
 import { type BigQuerySinkConfigInput, createBigQuerySink } from '../src/index.js';
 import type { FakeBigQuery } from './fake-bigquery.js';
 
@@ -28,20 +27,6 @@ export function fakeConfig(
     job_poll_ms: 10,
     ...extra,
   } satisfies BigQuerySinkConfigInput;
-}
-
-export interface Captured {
-  level: string;
-  message: string;
-  fields?: JsonObject | undefined;
-}
-
-export function captureLogger(): Logger & { lines: Captured[] } {
-  const lines: Captured[] = [];
-  const log = (level: string) => (message: string, fields?: JsonObject) => {
-    lines.push({ level, message, fields });
-  };
-  return { lines, debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 }
 
 export function fakeSink(fake: FakeBigQuery, dataset: string, extra: Partial<BigQuerySinkConfigInput> = {}) {

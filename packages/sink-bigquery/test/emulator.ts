@@ -47,6 +47,8 @@ export interface EmulatorDataset {
   config(table: string, extra?: Partial<BigQuerySinkConfigInput>): BigQuerySinkConfigInput;
   /** Every row of a table, as JSON (TO_JSON_STRING: INT64 / NUMERIC come back as JSON numbers). */
   rows(table: string, columns?: string): Promise<FaucetRecord[]>;
+  /** `project.dataset.table` in backticks, for SQL. */
+  table(name: string): string;
   /** Run SQL; rows as objects of strings. */
   query(sql: string): Promise<Record<string, string | null>[]>;
   call<T>(method: string, uri: string, json?: unknown): Promise<T>;
@@ -71,7 +73,11 @@ export function useDataset(prefix: string): EmulatorDataset {
     const result = await call<{
       schema?: { fields: { name: string }[] };
       rows?: { f: { v: string | null }[] }[];
+      errors?: { message?: string }[];
     }>('POST', '/queries', { query: sql, useLegacySql: false, timeoutMs: 60_000 });
+    // The emulator answers a failed query with 200 and `errors`.
+    if (result.errors && result.errors.length > 0)
+      throw new Error(`query failed: ${result.errors[0]?.message}\n${sql}`);
     const names = result.schema?.fields.map((f) => f.name) ?? [];
     return (result.rows ?? []).map((row) => Object.fromEntries(row.f.map((cell, i) => [names[i], cell.v])));
   };
@@ -110,6 +116,7 @@ export function useDataset(prefix: string): EmulatorDataset {
       );
       return rows.map((row) => JSON.parse(row.j as string) as FaucetRecord);
     },
+    table: (table) => `\`${EMULATOR_PROJECT}.${name}.${table}\``,
     query,
     call,
   };

@@ -27,7 +27,11 @@ const FIELDS: FakeField[] = [
   { name: 'name', type: 'STRING' },
   { name: 'note', type: 'STRING' },
 ];
-const INTEGER_NOTE: FakeField[] = [FIELDS[0] as FakeField, FIELDS[1] as FakeField, { name: 'note', type: 'INTEGER' }];
+const INTEGER_NOTE: FakeField[] = [
+  FIELDS[0] as FakeField,
+  FIELDS[1] as FakeField,
+  { name: 'note', type: 'INTEGER' },
+];
 
 /** The sink, with `then` run once its first write has returned (to change the table behind it). */
 function afterFirstWrite(sink: Sink, then: () => void): Sink {
@@ -85,14 +89,20 @@ describe('insertAll', () => {
     const sink = fakeSink(fake, dataset);
     // The sink has read the schema; then someone makes `note` an INTEGER column behind its back.
     expect(await sink.write(records(2), ctx)).toEqual({});
-    fake.setSchema(PROJECT, dataset, 'events', [FIELDS[0] as FakeField, FIELDS[1] as FakeField, { name: 'note', type: 'INTEGER' }]);
+    fake.setSchema(PROJECT, dataset, 'events', [
+      FIELDS[0] as FakeField,
+      FIELDS[1] as FakeField,
+      { name: 'note', type: 'INTEGER' },
+    ]);
     const batch = records(5, 3).map((r, i) => (i === 1 || i === 3 ? r : { ...r, note: String(100 + i) }));
     const result = await sink.write(batch, ctx);
     await sink.close();
     expect(result?.failed?.map((f) => f.index)).toEqual([1, 3]);
     for (const failure of result?.failed ?? []) {
       expect(isFaucetError(failure.error)).toBe(true);
-      expect((failure.error as Error).message).toMatch(/^bigquery sink: test-project\.fake_\w+\.events rejected the row: invalid at "note": /);
+      expect((failure.error as Error).message).toMatch(
+        /^bigquery sink: test-project\.fake_\w+\.events rejected the row: invalid at "note": /,
+      );
     }
     expect(ids()).toEqual([1, 2, 3, 5, 7]);
   });
@@ -103,8 +113,16 @@ describe('insertAll', () => {
     const batch: FaucetRecord[] = records(4);
     const result = await sink.write(batch, ctx);
     expect(result).toEqual({});
-    fake.setSchema(PROJECT, dataset, 'events', [FIELDS[0] as FakeField, FIELDS[1] as FakeField, { name: 'note', type: 'INTEGER' }]);
-    const mixed = [{ id: 10, name: 'a', note: '1' }, { id: 11, name: 'b', note: 'not a number' }, { id: 12, name: 'c' }];
+    fake.setSchema(PROJECT, dataset, 'events', [
+      FIELDS[0] as FakeField,
+      FIELDS[1] as FakeField,
+      { name: 'note', type: 'INTEGER' },
+    ]);
+    const mixed = [
+      { id: 10, name: 'a', note: '1' },
+      { id: 11, name: 'b', note: 'not a number' },
+      { id: 12, name: 'c' },
+    ];
     const before = fake.received.length;
     const second = await sink.write(mixed, ctx);
     await sink.close();
@@ -134,15 +152,23 @@ describe('insertAll', () => {
     expect(new Set(sent.map((r) => r.insertId)).size).toBe(3);
   });
 
-  it('gives up after the configured attempts with BigQuery\'s reason, and never retries a 400', async () => {
+  it("gives up after the configured attempts with BigQuery's reason, and never retries a 400", async () => {
     const sink = fakeSink(fake, dataset, { retry: { max_attempts: 2, base_delay_ms: 1 } });
     fake.fail({ status: 503, reason: 'backendError', path: /insertAll$/, times: 2, message: 'try later' });
-    const error = await sink.write(records(1), ctx).then(() => undefined, (e: unknown) => e);
+    const error = await sink.write(records(1), ctx).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isFaucetError(error) && error.code).toBe('SINK_WRITE_FAILED');
-    expect((error as Error).message).toMatch(/inserting 1 rows into test-project\.\w+\.events \(insertAll\) failed: HTTP 503: try later \(backendError\)/);
+    expect((error as Error).message).toMatch(
+      /inserting 1 rows into test-project\.\w+\.events \(insertAll\) failed: HTTP 503: try later \(backendError\)/,
+    );
     const before = requestsTo(/insertAll$/);
     fake.fail({ status: 400, reason: 'invalid', path: /insertAll$/, message: 'bad request' });
-    const bad = await sink.write(records(1), ctx).then(() => undefined, (e: unknown) => e);
+    const bad = await sink.write(records(1), ctx).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect((bad as Error).message).toMatch(/HTTP 400: bad request \(invalid\)/);
     expect(requestsTo(/insertAll$/) - before).toBe(1);
     await sink.close();
@@ -155,7 +181,12 @@ describe('insertAll', () => {
     await sink.write(records(2), ctx);
     await sink.close();
     const sent = fake.received.slice(before);
-    expect(sent.map((r) => r.insertId)).toEqual([sent[0]?.insertId, sent[1]?.insertId, sent[0]?.insertId, sent[1]?.insertId]);
+    expect(sent.map((r) => r.insertId)).toEqual([
+      sent[0]?.insertId,
+      sent[1]?.insertId,
+      sent[0]?.insertId,
+      sent[1]?.insertId,
+    ]);
     expect(ids()).toEqual([1, 2]);
   });
 
@@ -167,7 +198,10 @@ describe('insertAll', () => {
       fake.setSchema(PROJECT, dataset, 'events', INTEGER_NOTE),
     );
     const source = memorySource({
-      records: [...records(10), ...records(10, 11).map((r, i) => (i === 3 || i === 4 ? r : { ...r, note: null }))],
+      records: [
+        ...records(10),
+        ...records(10, 11).map((r, i) => (i === 3 || i === 4 ? r : { ...r, note: null })),
+      ],
       pageSize: 10,
     });
     const result = await runPipeline({
@@ -207,7 +241,9 @@ describe('load jobs', () => {
     await sink.flush?.();
     await sink.close();
     expect(ids()).toEqual([1, 2, 3, 4, 5]);
-    const jobs = fake.jobOrder.filter((k) => fake.jobs.get(k)?.final && JSON.stringify(fake.jobs.get(k)?.resource).includes(dataset));
+    const jobs = fake.jobOrder.filter(
+      (k) => fake.jobs.get(k)?.final && JSON.stringify(fake.jobs.get(k)?.resource).includes(dataset),
+    );
     expect(jobs).toHaveLength(1);
     expect(jobs[0]).toMatch(/^test-project:faucet_[0-9a-f]{32}$/);
   });
@@ -252,7 +288,10 @@ describe('load jobs', () => {
   });
 
   it('a replayed page meets its own job id ("Already Exists") and is not loaded twice', async () => {
-    const commit = { scope: 'replay::row-0', token: 'faucet1:0000000000000001.0000000000#{"b":{"offset":3}}' };
+    const commit = {
+      scope: 'replay::row-0',
+      token: 'faucet1:0000000000000001.0000000000#{"b":{"offset":3}}',
+    };
     const first = fakeSink(fake, dataset, { write_method: 'load' });
     await first.writeIdempotent?.(records(3), commit, ctx);
     await first.close();
@@ -289,7 +328,10 @@ describe('load jobs', () => {
     const first = fakeSink(fake, dataset, { write_method: 'load' });
     await first.write([], ctx);
     fake.setSchema(PROJECT, dataset, 'events', integerNote);
-    const error = await first.writeIdempotent?.(records(2), commit, ctx).then(() => undefined, (e: unknown) => e);
+    const error = await first.writeIdempotent?.(records(2), commit, ctx).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     await first.close();
     expect((error as Error).message).toMatch(/failed: invalid/);
     const failedJob = fake.jobOrder[fake.jobOrder.length - 1] as string;
@@ -305,7 +347,8 @@ describe('load jobs', () => {
   it('finds the last commit token in the job history', async () => {
     const sink = fakeSink(fake, dataset, { write_method: 'load' });
     expect(await sink.lastCommittedToken?.('history::row-0')).toBeUndefined();
-    const token = (seq: number) => `faucet1:${String(seq).padStart(16, '0')}.0000000000#{"b":{"offset":${seq}}}`;
+    const token = (seq: number) =>
+      `faucet1:${String(seq).padStart(16, '0')}.0000000000#{"b":{"offset":${seq}}}`;
     await sink.writeIdempotent?.(records(1), { scope: 'history::row-0', token: token(1) }, ctx);
     await sink.writeIdempotent?.(records(1, 2), { scope: 'history::row-0', token: token(2) }, ctx);
     await sink.writeIdempotent?.(records(1, 3), { scope: 'other::row-0', token: token(9) }, ctx);
@@ -318,23 +361,35 @@ describe('load jobs', () => {
 describe('bad input', () => {
   it('a wrong project is a clear error naming it', async () => {
     const sink = createBigQuerySink({ ...fakeConfig(fake, dataset), project_id: 'no-such-project' });
-    const error = await sink.check().then(() => undefined, (e: unknown) => e);
+    const error = await sink.check().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isFaucetError(error)).toBe(true);
     expect((error as Error).message).toMatch(
       /^bigquery sink: dataset no-such-project:fake_\w+ of table no-such-project\.fake_\w+\.events was not found \(Not found: Project no-such-project\); check project_id and dataset_id/,
     );
-    const write = await sink.write(records(1), ctx).then(() => undefined, (e: unknown) => e);
+    const write = await sink.write(records(1), ctx).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect((write as Error).message).toMatch(/Not found: Project no-such-project/);
     await sink.close();
   });
 
   it('a missing table or dataset says what to do', async () => {
     const sink = fakeSink(fake, dataset, { table_id: 'nope' });
-    await expect(sink.check()).rejects.toThrow(/table test-project\.\w+\.nope does not exist; create it or set create_table: true/);
+    await expect(sink.check()).rejects.toThrow(
+      /table test-project\.\w+\.nope does not exist; create it or set create_table: true/,
+    );
     await sink.close();
     const create = fakeSink(fake, 'no_dataset', { create_table: true });
-    await expect(create.check()).rejects.toThrow(/dataset test-project:no_dataset of table test-project\.no_dataset\.events was not found \(Not found: Dataset test-project:no_dataset\)/);
-    await expect(create.write(records(1), ctx)).rejects.toThrow(/dataset test-project:no_dataset .* was not found/);
+    await expect(create.check()).rejects.toThrow(
+      /dataset test-project:no_dataset of table test-project\.no_dataset\.events was not found \(Not found: Dataset test-project:no_dataset\)/,
+    );
+    await expect(create.write(records(1), ctx)).rejects.toThrow(
+      /dataset test-project:no_dataset .* was not found/,
+    );
     await create.close();
   });
 
@@ -358,7 +413,9 @@ describe('bad input', () => {
 
   it('add_columns widens the table first', async () => {
     const sink = fakeSink(fake, dataset, { schema_evolution: 'add_columns' });
-    expect(await sink.write([{ id: 1, colour: 'red', size: 3, at: '2024-05-01T10:00:00Z' }], ctx)).toEqual({});
+    expect(await sink.write([{ id: 1, colour: 'red', size: 3, at: '2024-05-01T10:00:00Z' }], ctx)).toEqual(
+      {},
+    );
     await sink.close();
     expect(fake.table(PROJECT, dataset, 'events')?.fields.slice(3)).toEqual([
       { name: 'colour', type: 'STRING', mode: 'NULLABLE' },
@@ -382,7 +439,11 @@ describe('exact numbers', () => {
       expect(await sink.write([row], ctx)).toEqual({});
       await sink.flush?.();
       await sink.close();
-      expect(fake.table(PROJECT, dataset, table)?.fields.map((f) => f.type)).toEqual(['INT64', 'NUMERIC', 'BIGNUMERIC']);
+      expect(fake.table(PROJECT, dataset, table)?.fields.map((f) => f.type)).toEqual([
+        'INT64',
+        'NUMERIC',
+        'BIGNUMERIC',
+      ]);
       expect(fake.rows(PROJECT, dataset, table)).toEqual([row]);
     }
   });

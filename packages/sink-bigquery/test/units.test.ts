@@ -33,20 +33,28 @@ describe('config', () => {
   });
 
   it('refuses what cannot run, naming the key', () => {
-    expect(issues({ ...base, write_mode: 'upsert' })).toEqual(['key: write_mode upsert needs the key columns']);
+    expect(issues({ ...base, write_mode: 'upsert' })).toEqual([
+      'key: write_mode upsert needs the key columns',
+    ]);
     expect(issues({ ...base, auth: { type: 'none' } })[0]).toMatch(/^auth: auth type none is for emulators/);
-    expect(issues({ ...base, schema: [{ name: 'a', type: 'STRING' }] })[0]).toMatch(/^schema: .*create_table/);
+    expect(issues({ ...base, schema: [{ name: 'a', type: 'STRING' }] })[0]).toMatch(
+      /^schema: .*create_table/,
+    );
     expect(issues({ ...base, delete_marker: { field: 'gone' } })[0]).toMatch(/^delete_marker:/);
     expect(issues({ ...base, max_request_bytes: 20_000_000 })[0]).toMatch(/^max_request_bytes:/);
     expect(issues({ ...base, batch_size: 50_001 })[0]).toMatch(/^batch_size:/);
-    expect(issues({ ...base, schema: [{ name: 'r', type: 'RECORD' }], create_table: true })[0]).toMatch(/^schema\.0:/);
+    expect(issues({ ...base, schema: [{ name: 'r', type: 'RECORD' }], create_table: true })[0]).toMatch(
+      /^schema\.0:/,
+    );
   });
 });
 
 describe('schema inference', () => {
   const options = { nestedAs: 'json' as const, numericStrings: true };
   const typesOf = (records: Record<string, unknown>[], opts = options) =>
-    Object.fromEntries(inferFields(records, opts).map((f) => [f.name, f.mode === 'REPEATED' ? `${f.type}[]` : f.type]));
+    Object.fromEntries(
+      inferFields(records, opts).map((f) => [f.name, f.mode === 'REPEATED' ? `${f.type}[]` : f.type]),
+    );
 
   it('maps JSON values to BigQuery types, numbers exactly', () => {
     expect(
@@ -247,7 +255,14 @@ describe('MERGE', () => {
     expect(columns).toEqual(['name', 'note']);
     expect([...partial]).toEqual(['note']);
     const target = { projectId: 'p', datasetId: 'd', tableId: 't' };
-    const sql = mergeSql({ target, staging: { ...target, tableId: 's' }, key: ['id'], columns, partial, upserts: true });
+    const sql = mergeSql({
+      target,
+      staging: { ...target, tableId: 's' },
+      key: ['id'],
+      columns,
+      partial,
+      upserts: true,
+    });
     expect(sql).toBe(
       [
         'MERGE `p.d.t` AS T',
@@ -258,7 +273,9 @@ describe('MERGE', () => {
         'WHEN NOT MATCHED AND NOT S._faucet_delete THEN INSERT (`id`, `name`, `note`) VALUES (S.`id`, S.`name`, S.`note`)',
       ].join('\n'),
     );
-    expect(mergeSql({ target, staging: target, key: ['a', 'b'], columns: [], partial: new Set(), upserts: false })).toBe(
+    expect(
+      mergeSql({ target, staging: target, key: ['a', 'b'], columns: [], partial: new Set(), upserts: false }),
+    ).toBe(
       'MERGE `p.d.t` AS T\nUSING `p.d.t` AS S\nON T.`a` = S.`a` AND T.`b` = S.`b`\nWHEN MATCHED AND S._faucet_delete THEN DELETE',
     );
   });

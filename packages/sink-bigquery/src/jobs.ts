@@ -20,7 +20,11 @@ export interface JobResource {
   jobReference?: JobReference;
   configuration?: { labels?: Record<string, string> };
   status?: { state?: string; errorResult?: ApiErrorItem; errors?: ApiErrorItem[] };
-  statistics?: { load?: { outputRows?: string }; query?: { numDmlAffectedRows?: string } };
+  statistics?: {
+    creationTime?: string;
+    load?: { outputRows?: string };
+    query?: { numDmlAffectedRows?: string };
+  };
 }
 
 export interface JobSpec {
@@ -118,26 +122,40 @@ export async function waitForJob(ctx: SinkContext, job: JobResource, what: strin
   return current;
 }
 
+export interface Replay {
+  /** The id to use after a failed or stale job with the previous one: `_r1`, `_r2`, … */
+  next: (retry: number) => string;
+  /** When the target table was created (ms): a job of this id created before then wrote elsewhere. */
+  notBefore: number;
+}
+
+const createdAt = (job: JobResource): number => Number(job.statistics?.creationTime ?? 0) || 0;
+
 /**
- * Run a job to DONE and fail on its errors. With `retryFailed`, a job id that an earlier run used for a
- * job that failed is skipped for the next one in a fixed sequence (`_r1`, `_r2`, …), so a page whose
- * load failed once (its table since fixed) can still be committed, and a replay still finds it.
+ * Run a job to DONE and fail on its errors. With `replay`, a job id an earlier run used is followed:
+ * DONE without errors means the page is committed already. When that job failed, or ran before the
+ * target table was (re)created, the next id of a fixed sequence (`_r1`, `_r2`, …) is used, so a
+ * page whose load failed once (its table since fixed) can still be committed and a replay still
+ * finds it.
  */
 export async function runJob(
   ctx: SinkContext,
   spec: JobSpec,
-  next?: (retry: number) => string,
+  replay?: Replay,
 ): Promise<{ job: JobResource; alreadyDone: boolean }> {
   for (let retry = 0; ; retry++) {
-    const jobId = retry === 0 || !next ? spec.jobId : next(retry);
+    const jobId = retry === 0 || !replay ? spec.jobId : replay.next(retry);
     const { job, preexisting } = await createJob(ctx, { ...spec, jobId });
     const done = await waitForJob(ctx, job, spec.what);
-    if (!done.status?.errorResult) return { job: done, alreadyDone: preexisting };
-    if (!preexisting || !next || retry >= 20) throw jobFailed(ctx, done, spec.what);
-    ctx.logger.warn('bigquery sink: a job with this id failed in an earlier run; submitting the page again', {
-      job_id: jobId,
-      error: errorText(done.status.errorResult),
-    });
+    const stale = preexisting && replay !== undefined && createdAt(done) < replay.notBefore;
+    if (!done.status?.errorResult && !stale) return { job: done, alreadyDone: preexisting };
+    if (!preexisting || !replay || retry >= 20) throw jobFailed(ctx, done, spec.what);
+    ctx.logger.warn(
+      stale
+        ? 'bigquery sink: a job with this id ran before the table was created; submitting the page again'
+        : 'bigquery sink: a job with this id failed in an earlier run; submitting the page again',
+      { job_id: jobId, ...(stale ? {} : { error: errorText(done.status?.errorResult) }) },
+    );
   }
 }
 
@@ -148,12 +166,14 @@ interface JobList {
 
 /**
  * The newest successful job of ours for a scope label, searched among the last `limit` jobs of the
- * project (`jobs.list` lists newest first), and the token its labels spell.
+ * project (`jobs.list` lists newest first), and the token its labels spell. Jobs older than
+ * `notBefore` wrote into an earlier table of the same name (dropped since): the search ends there.
  */
 export async function lastJobToken(
   ctx: SinkContext,
   label: string,
   limit: number,
+  notBefore: number,
 ): Promise<string | undefined> {
   let seen = 0;
   let pageToken: string | undefined;
@@ -170,6 +190,7 @@ export async function lastJobToken(
     );
     for (const job of page.jobs ?? []) {
       const labels = job.configuration?.labels;
+      if (createdAt(job) < notBefore) return undefined;
       if (labels?.[SCOPE_LABEL] === label && !job.status?.errorResult) return tokenFromLabels(labels);
     }
     seen += page.jobs?.length ?? 0;

@@ -59,7 +59,7 @@ export function createLoader(ctx: SinkContext, targets: TargetManager): Loader {
   const labels = createLabeler(ref, logger);
   let stage: NdjsonStage | undefined;
 
-  async function loadSealed(sealed: SealedStage, commit?: CommitScope): Promise<void> {
+  async function loadSealed(sealed: SealedStage, createdAt: number, commit?: CommitScope): Promise<void> {
     const spec = {
       configuration: {
         load: loadConfiguration(ref, 'WRITE_APPEND'),
@@ -75,7 +75,11 @@ export function createLoader(ctx: SinkContext, targets: TargetManager): Loader {
       }
       const idFor = (retry: number) =>
         pageJobId(config.job_id_prefix, ref, commit.scope, commit.token, sealed.digest, retry);
-      const { alreadyDone } = await runJob(ctx, { ...spec, jobId: idFor(0) }, idFor);
+      const { alreadyDone } = await runJob(
+        ctx,
+        { ...spec, jobId: idFor(0) },
+        { next: idFor, notBefore: createdAt },
+      );
       if (alreadyDone)
         logger.info('bigquery sink: an earlier run loaded this page (same job id)', { table: display });
     } finally {
@@ -87,7 +91,7 @@ export function createLoader(ctx: SinkContext, targets: TargetManager): Loader {
     const current = stage;
     if (!current || current.rows === 0) return;
     stage = undefined;
-    await loadSealed(await current.seal());
+    await loadSealed(await current.seal(), 0);
   }
 
   return {
@@ -104,7 +108,8 @@ export function createLoader(ctx: SinkContext, targets: TargetManager): Loader {
       if (commit) {
         // An effectively-once page commits whole or not at all.
         if (failures.length > 0) return { failed: failures };
-        if (rows.length > 0) await loadSealed(await sealedStageOf(config.staging_dir, rows), commit);
+        if (rows.length > 0)
+          await loadSealed(await sealedStageOf(config.staging_dir, rows), table.createdAt, commit);
         return {};
       }
       stage ??= new NdjsonStage(config.staging_dir);

@@ -187,7 +187,7 @@ export function createMerger(ctx: SinkContext, targets: TargetManager): Merger {
         },
         what: `MERGE of ${rows.length} rows into ${display}`,
       };
-      await runJob(ctx, spec, commit ? idFor : undefined);
+      await runJob(ctx, spec, commit ? { next: idFor, notBefore: table.createdAt } : undefined);
       return done();
     },
     async close() {

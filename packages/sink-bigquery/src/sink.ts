@@ -94,7 +94,10 @@ export function createBigQuerySink(
       guard();
       // Without jobs a resumed run re-sends its pages, with the same insertIds.
       if (!jobsCarryTokens) return undefined;
-      return lastJobToken(ctx, scopeLabel(ref, scope), config.token_scan_jobs);
+      const table = await targets.current();
+      // No table, nothing committed to it; jobs older than the table wrote into a dropped one.
+      if (!table) return undefined;
+      return lastJobToken(ctx, scopeLabel(ref, scope), config.token_scan_jobs, table.createdAt);
     },
     async flush() {
       guard();

@@ -11,7 +11,19 @@ import type { TableField } from './schema.js';
 
 interface TableResource {
   schema?: { fields?: TableField[] };
+  creationTime?: string;
 }
+
+/** A table's schema and when it was created (ms since the epoch; 0 when BigQuery did not say). */
+export interface TableInfo {
+  fields: TableField[];
+  createdAt: number;
+}
+
+const infoOf = (table: TableResource, fallback: TableField[] = []): TableInfo => ({
+  fields: table.schema?.fields ?? fallback,
+  createdAt: Number(table.creationTime ?? 0) || 0,
+});
 
 export const tablePath = (ref: TableRef): string =>
   `/datasets/${encodeURIComponent(ref.datasetId)}/tables/${encodeURIComponent(ref.tableId)}`;
@@ -24,11 +36,10 @@ const statusOf = (error: unknown): number | undefined => apiFailure(error)?.stat
  * The table's fields, or undefined when the table does not exist. BigQuery answers 404 for a
  * missing table, dataset or project alike: the dataset is looked up to tell them apart.
  */
-export async function fetchTable(ctx: SinkContext, ref: TableRef): Promise<TableField[] | undefined> {
+export async function fetchTable(ctx: SinkContext, ref: TableRef): Promise<TableInfo | undefined> {
   return ctx.attempt(`reading the schema of table ${displayOf(ref)}`, async (api) => {
     try {
-      const table = await api.call<TableResource>('GET', tablePath(ref));
-      return table.schema?.fields ?? [];
+      return infoOf(await api.call<TableResource>('GET', tablePath(ref)));
     } catch (error) {
       if (statusOf(error) !== 404) throw error;
     }
@@ -61,7 +72,7 @@ export async function createTable(
   ref: TableRef,
   fields: TableField[],
   options: CreateOptions = {},
-): Promise<TableField[]> {
+): Promise<TableInfo> {
   const body = {
     tableReference: ref,
     schema: { fields },
@@ -82,14 +93,8 @@ export async function createTable(
   const action = `creating table ${displayOf(ref)}`;
   const created = await ctx.attempt(action, async (api) => {
     try {
-      const table = await api.call<TableResource>(
-        'POST',
-        `/datasets/${encodeURIComponent(ref.datasetId)}/tables`,
-        {
-          body,
-        },
-      );
-      return table.schema?.fields ?? fields;
+      const path = `/datasets/${encodeURIComponent(ref.datasetId)}/tables`;
+      return infoOf(await api.call<TableResource>('POST', path, { body }), fields);
     } catch (error) {
       if (statusOf(error) === 409) return undefined;
       if (statusOf(error) === 404) {

@@ -14,6 +14,8 @@ import type { Target as ValueTarget } from './values.js';
 export interface TargetTable {
   fields: TableField[];
   columns: Map<string, Column>;
+  /** When the table was created (ms): jobs older than this wrote into an earlier table of the name. */
+  createdAt: number;
 }
 
 export interface TargetManager {
@@ -24,6 +26,8 @@ export interface TargetManager {
   prepare(records: readonly FaucetRecord[]): Promise<TargetTable | undefined>;
   /** Whether the table exists (read from BigQuery unless known). */
   exists(): Promise<boolean>;
+  /** The table when it exists (read from BigQuery unless known). */
+  current(): Promise<TargetTable | undefined>;
   convertOptions(table: TargetTable, target: ValueTarget): ConvertOptions;
 }
 
@@ -32,8 +36,8 @@ export function createTargetManager(ctx: SinkContext): TargetManager {
   const inference = { nestedAs: config.nested_as, numericStrings: config.infer_numeric_strings };
   let known: TargetTable | undefined;
 
-  const remember = (fields: TableField[]): TargetTable => {
-    known = { fields, columns: toColumns(fields) };
+  const remember = (fields: TableField[], createdAt = known?.createdAt ?? 0): TargetTable => {
+    known = { fields, columns: toColumns(fields), createdAt };
     return known;
   };
 
@@ -56,19 +60,19 @@ export function createTargetManager(ctx: SinkContext): TargetManager {
 
   async function ensure(records: readonly FaucetRecord[]): Promise<TargetTable | undefined> {
     if (known) return known;
-    let fields = await fetchTable(ctx, ref);
-    if (!fields) {
+    let info = await fetchTable(ctx, ref);
+    if (!info) {
       if (!config.create_table) throw missingTable();
       if (!config.schema && records.length === 0) return undefined;
       const schema = (config.schema as TableField[] | undefined) ?? inferFields(records, inference);
-      fields = await createTable(ctx, ref, schema, {
+      info = await createTable(ctx, ref, schema, {
         partitioning: config.partitioning,
         clustering: config.clustering,
       });
-      logger.info('bigquery sink: created the target table', { table: display, columns: fields.length });
+      logger.info('bigquery sink: created the target table', { table: display, columns: info.fields.length });
     }
-    checkKey(fields);
-    return remember(fields);
+    checkKey(info.fields);
+    return remember(info.fields, info.createdAt);
   }
 
   async function evolve(table: TargetTable, records: readonly FaucetRecord[]): Promise<TargetTable> {
@@ -89,15 +93,16 @@ export function createTargetManager(ctx: SinkContext): TargetManager {
       return table ? evolve(table, records) : undefined;
     },
     async exists() {
-      if (known) return true;
-      const fields = await fetchTable(ctx, ref);
-      if (fields) {
-        checkKey(fields);
-        remember(fields);
-        return true;
-      }
+      if (known || (await this.current())) return true;
       if (!config.create_table) throw missingTable();
       return false;
+    },
+    async current() {
+      if (known) return known;
+      const info = await fetchTable(ctx, ref);
+      if (!info) return undefined;
+      checkKey(info.fields);
+      return remember(info.fields, info.createdAt);
     },
     convertOptions: (table, target) => ({
       columns: table.columns,

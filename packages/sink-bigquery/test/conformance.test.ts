@@ -89,7 +89,9 @@ withEmulator('with bqemulator', () => {
         ...(variant.keyed ? { keyed: true } : {}),
         effectivelyOnce: variant.effectivelyOnce,
         // An INT64 id that is not a number: the sink refuses the row before sending it.
-        rowFailures: { badRecord: (i: number) => ({ id: `not-a-number-${i}`, name: 'a row with a text id' }) },
+        rowFailures: {
+          badRecord: (i: number) => ({ id: `not-a-number-${i}`, name: 'a row with a text id' }),
+        },
         unreachable: {
           create: () => instantiate(bigquerySink, closedPort),
           host: '127.0.0.1',

@@ -296,7 +296,12 @@ export class FakeBigQuery {
     const url = new URL(req.url ?? '/', 'http://fake');
     const method = req.method ?? 'GET';
     const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+    try {
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+    } catch {
+      // The client went away mid-request (a killed process): nothing to answer.
+      return;
+    }
     const body = Buffer.concat(chunks);
     this.requests.push({ method, path: url.pathname, authorization: req.headers.authorization });
     const send = (status: number, payload: Json) => {

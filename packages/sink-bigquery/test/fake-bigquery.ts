@@ -345,36 +345,31 @@ export class FakeBigQuery {
     const project = this.project(m[1] as string);
     const rest = m[2] ?? '';
     const json = (): Row => (body.length > 0 ? (JSON.parse(body.toString('utf8')) as Row) : {});
-    let r: RegExpExecArray | null;
-    if ((r = /^\/jobs\/([^/]+)$/.exec(rest)) && method === 'GET')
-      return [200, this.getJob(project, decodeURIComponent(r[1] as string))];
-    if (rest === '/jobs' && method === 'GET') return [200, this.listJobs(project, url.searchParams)];
-    if (rest === '/jobs' && method === 'POST') return [200, this.insertJob(project, json(), undefined)];
-    if ((r = /^\/datasets\/([^/]+)$/.exec(rest)))
-      return this.dataset(method, project, decodeURIComponent(r[1] as string));
-    if (rest === '/datasets' && method === 'POST') {
+    const at = (pattern: RegExp, verb?: string): string[] | undefined => {
+      const match = pattern.exec(rest);
+      return match && (!verb || verb === method)
+        ? match.slice(1).map((p) => decodeURIComponent(p))
+        : undefined;
+    };
+    const job = at(/^\/jobs\/([^/]+)$/, 'GET');
+    if (job) return [200, this.getJob(project, job[0] as string)];
+    if (at(/^\/jobs$/, 'GET')) return [200, this.listJobs(project, url.searchParams)];
+    if (at(/^\/jobs$/, 'POST')) return [200, this.insertJob(project, json(), undefined)];
+    const dataset = at(/^\/datasets\/([^/]+)$/);
+    if (dataset) return this.dataset(method, project, dataset[0] as string);
+    if (at(/^\/datasets$/, 'POST')) {
       const ref = (json().datasetReference ?? {}) as Row;
       const id = `${project}:${String(ref.datasetId)}`;
       if (this.datasets.has(id)) throw new HttpError(409, 'duplicate', `Already Exists: Dataset ${id}`);
       this.datasets.add(id);
       return [200, { kind: 'bigquery#dataset', id, datasetReference: ref }];
     }
-    if ((r = /^\/datasets\/([^/]+)\/tables$/.exec(rest)) && method === 'POST') {
-      return [200, this.insertTable(project, decodeURIComponent(r[1] as string), json())];
-    }
-    if ((r = /^\/datasets\/([^/]+)\/tables\/([^/]+)\/insertAll$/.exec(rest)) && method === 'POST') {
-      const [dataset, table] = [decodeURIComponent(r[1] as string), decodeURIComponent(r[2] as string)];
-      return [200, this.insertAll(project, dataset, table, json())];
-    }
-    if ((r = /^\/datasets\/([^/]+)\/tables\/([^/]+)$/.exec(rest))) {
-      return this.tableCall(
-        method,
-        project,
-        decodeURIComponent(r[1] as string),
-        decodeURIComponent(r[2] as string),
-        json,
-      );
-    }
+    const tables = at(/^\/datasets\/([^/]+)\/tables$/, 'POST');
+    if (tables) return [200, this.insertTable(project, tables[0] as string, json())];
+    const insert = at(/^\/datasets\/([^/]+)\/tables\/([^/]+)\/insertAll$/, 'POST');
+    if (insert) return [200, this.insertAll(project, insert[0] as string, insert[1] as string, json())];
+    const table = at(/^\/datasets\/([^/]+)\/tables\/([^/]+)$/);
+    if (table) return this.tableCall(method, project, table[0] as string, table[1] as string, json);
     throw new HttpError(404, 'notFound', `Not found: ${method} ${url.pathname}`);
   }
 

@@ -44,6 +44,8 @@ export interface BigQuerySinkOptions {
 /** The sink, plus a `check()` probe (credentials, the table or its dataset, the key columns). */
 export interface BigQuerySink extends Sink {
   check(): Promise<void>;
+  /** Drop the staging table (upsert / delete) and forget rows staged but never flushed. */
+  close(): Promise<void>;
 }
 
 function parseConfig(input: BigQuerySinkConfigInput): BigQuerySinkConfig {

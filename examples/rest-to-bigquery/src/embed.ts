@@ -22,7 +22,7 @@ export async function restToBigQuery(env = process.env): Promise<PipelineResult[
       auth: key ? { type: 'service_account_key_path', path: key } : { type: 'application_default' },
       ...(env.BIGQUERY_API_ENDPOINT ? { api_endpoint: env.BIGQUERY_API_ENDPOINT } : {}),
     });
-    const run = { pipeline: 'support', row: endpoint, batchSize: 100, delivery: 'effectively_once' } as const;
+    const run = { pipeline: 'support', row: endpoint, batchSize: 1000, delivery: 'effectively_once' } as const;
     results.push(await runPipeline({ source, sink, state, ...run }).finally(() => sink.close()));
   }
   return results;

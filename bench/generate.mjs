@@ -94,7 +94,15 @@ export function* recordBlocks({ rows, seed = 42, block = 4096 }) {
         score: Math.round(random() * 100_000) / 1000,
         tags: pickTags(tagRandom),
       };
-      records.push({ id: i + 1, first_name: firstName, country, amount, created_at: createdAt, active, attributes });
+      records.push({
+        id: i + 1,
+        first_name: firstName,
+        country,
+        amount,
+        created_at: createdAt,
+        active,
+        attributes,
+      });
     }
     yield records;
   }

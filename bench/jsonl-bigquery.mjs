@@ -78,7 +78,10 @@ function serve() {
     if (path.startsWith('/upload/')) {
       counts.loadedRows += found;
       const jobId = `bench_${counts.requests}`;
-      return json(res, { jobReference: { projectId: 'bench', jobId, location: 'US' }, status: { state: 'DONE' } });
+      return json(res, {
+        jobReference: { projectId: 'bench', jobId, location: 'US' },
+        status: { state: 'DONE' },
+      });
     }
     if (/\/jobs\/[^/]+$/.test(path)) return json(res, { status: { state: 'DONE' } });
     if (/\/tables\/[^/]+$/.test(path)) return json(res, { schema: { fields: FIELDS }, creationTime: '1' });
@@ -158,9 +161,13 @@ async function main() {
     for (let round = 0; round < Number(values.rounds); round++) {
       for (const kind of kinds) {
         const before = await stats(port);
-        const out = spawnSync(process.execPath, [self, '--child', kind, '--port', port, '--rows', String(rows)], {
-          encoding: 'utf8',
-        });
+        const out = spawnSync(
+          process.execPath,
+          [self, '--child', kind, '--port', port, '--rows', String(rows)],
+          {
+            encoding: 'utf8',
+          },
+        );
         if (out.status !== 0) throw new Error(`${kind} child failed:\n${out.stderr}`);
         const after = await stats(port);
         const received =
@@ -169,7 +176,8 @@ async function main() {
             : kind === 'load'
               ? after.loadedRows - before.loadedRows
               : rows;
-        if (received !== rows) throw new Error(`${kind}: the stand-in received ${received} rows, not ${rows}`);
+        if (received !== rows)
+          throw new Error(`${kind}: the stand-in received ${received} rows, not ${rows}`);
         results[kind].push(JSON.parse(out.stdout));
       }
     }

@@ -17,13 +17,16 @@ export async function restToBigQuery(env = process.env): Promise<PipelineResult[
       cursor_param: 'updated_since',
     });
     const sink = createBigQuerySink({
-      ...{ project_id: env.BIGQUERY_PROJECT ?? 'my-project', dataset_id: env.BIGQUERY_DATASET ?? 'support' },
-      ...{ table_id: endpoint, create_table: true, write_method: 'load' },
+      project_id: env.BIGQUERY_PROJECT ?? 'my-project',
+      dataset_id: env.BIGQUERY_DATASET ?? 'support',
+      table_id: endpoint,
+      create_table: true,
+      write_method: 'load',
       auth: key ? { type: 'service_account_key_path', path: key } : { type: 'application_default' },
       ...(env.BIGQUERY_API_ENDPOINT ? { api_endpoint: env.BIGQUERY_API_ENDPOINT } : {}),
     });
-    const run = { pipeline: 'support', row: endpoint, batchSize: 1000, delivery: 'effectively_once' } as const;
-    results.push(await runPipeline({ source, sink, state, ...run }).finally(() => sink.close()));
+    const options = { source, sink, state, pipeline: 'support', row: endpoint, batchSize: 1000 };
+    results.push(await runPipeline({ ...options, delivery: 'effectively_once' }).finally(() => sink.close()));
   }
   return results;
 }

@@ -67,10 +67,10 @@ withEmulator('with bqemulator', () => {
       effectivelyOnce: false,
       keyed: true,
     },
-  ] as const;
+  ];
 
   for (const variant of variants) {
-    const config = ds.config(variant.table, { ...variant.config, job_poll_ms: 20 });
+    const config = ds.config(variant.table, { ...(variant.config as object), job_poll_ms: 20 });
     testSink({
       name: variant.name,
       descriptor: bigquerySink,

@@ -38,8 +38,6 @@ function afterFirstWrite(sink: Sink, then: () => void): Sink {
   let writes = 0;
   return {
     ...sink,
-    batchSize: sink.batchSize,
-    idempotentWrites: sink.idempotentWrites,
     write: async (batch, writeCtx) => {
       const result = await sink.write(batch, writeCtx);
       if (++writes === 1) then();

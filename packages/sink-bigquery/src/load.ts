@@ -58,40 +58,52 @@ export function createLoader(ctx: SinkContext, targets: TargetManager): Loader {
   const { config, ref, display, logger } = ctx;
   const labels = createLabeler(ref, logger);
   let stage: NdjsonStage | undefined;
+  /**
+   * A sealed group whose job has not succeeded yet, with the job id chosen for it. It is kept until
+   * the job succeeds, so a flush the engine retries loads the same rows under the same id (a first
+   * attempt that did get through is then found, not repeated); a flush never reports success for
+   * rows it has not loaded.
+   */
+  let pending: { sealed: SealedStage; jobId: string } | undefined;
 
-  async function loadSealed(sealed: SealedStage, createdAt: number, commit?: CommitScope): Promise<void> {
-    const spec = {
-      configuration: {
-        load: loadConfiguration(ref, 'WRITE_APPEND'),
-        ...(commit ? { labels: labels(commit) } : {}),
-      },
-      data: sealed.open,
-      what: `load job of ${sealed.rows} rows into ${display}`,
-    };
+  const specOf = (sealed: SealedStage, commit?: CommitScope) => ({
+    configuration: {
+      load: loadConfiguration(ref, 'WRITE_APPEND'),
+      ...(commit ? { labels: labels(commit) } : {}),
+    },
+    data: sealed.open,
+    what: `load job of ${sealed.rows} rows into ${display}`,
+  });
+
+  /** One page under a job id derived from its commit token and bytes (effectively-once). */
+  async function loadPage(sealed: SealedStage, createdAt: number, commit: CommitScope): Promise<void> {
+    const idFor = (retry: number) =>
+      pageJobId(config.job_id_prefix, ref, commit.scope, commit.token, sealed.digest, retry);
     try {
-      if (!commit) {
-        await runJob(ctx, { ...spec, jobId: randomJobId(config.job_id_prefix) });
-        return;
-      }
-      const idFor = (retry: number) =>
-        pageJobId(config.job_id_prefix, ref, commit.scope, commit.token, sealed.digest, retry);
       const { alreadyDone } = await runJob(
         ctx,
-        { ...spec, jobId: idFor(0) },
+        { ...specOf(sealed, commit), jobId: idFor(0) },
         { next: idFor, notBefore: createdAt },
       );
       if (alreadyDone)
         logger.info('bigquery sink: an earlier run loaded this page (same job id)', { table: display });
     } finally {
+      // A retried page is staged again from its records: same bytes, same id.
       await sealed.remove();
     }
   }
 
   async function flush(): Promise<void> {
-    const current = stage;
-    if (!current || current.rows === 0) return;
-    stage = undefined;
-    await loadSealed(await current.seal(), 0);
+    if (!pending) {
+      const current = stage;
+      if (!current || current.rows === 0) return;
+      stage = undefined;
+      pending = { sealed: await current.seal(), jobId: randomJobId(config.job_id_prefix) };
+    }
+    const { sealed, jobId } = pending;
+    await runJob(ctx, { ...specOf(sealed), jobId });
+    pending = undefined;
+    await sealed.remove();
   }
 
   return {
@@ -109,9 +121,11 @@ export function createLoader(ctx: SinkContext, targets: TargetManager): Loader {
         // An effectively-once page commits whole or not at all.
         if (failures.length > 0) return { failed: failures };
         if (rows.length > 0)
-          await loadSealed(await sealedStageOf(config.staging_dir, rows), table.createdAt, commit);
+          await loadPage(await sealedStageOf(config.staging_dir, rows), table.createdAt, commit);
         return {};
       }
+      // A group that failed to load is loaded (or fails again) before more rows are staged.
+      if (pending) await flush();
       stage ??= new NdjsonStage(config.staging_dir);
       await stageRows(stage, rows);
       if (stage.bytes >= config.load_max_bytes) await flush();
@@ -119,7 +133,9 @@ export function createLoader(ctx: SinkContext, targets: TargetManager): Loader {
     },
     async discard() {
       await stage?.discard();
+      await pending?.sealed.remove();
       stage = undefined;
+      pending = undefined;
     },
   };
 }

@@ -246,6 +246,24 @@ describe('load jobs', () => {
     expect(jobs[0]).toMatch(/^test-project:faucet_[0-9a-f]{32}$/);
   });
 
+  it('a flush that failed is done again with the same rows and job id, never skipped', async () => {
+    const sink = fakeSink(fake, dataset, { write_method: 'load', retry: { max_attempts: 1 } });
+    await sink.write(records(3), ctx);
+    // Refused before the job exists: the next flush must still load the rows.
+    fake.fail({ status: 503, reason: 'backendError', path: /^\/upload\// });
+    await expect(sink.flush?.()).rejects.toMatchObject({ retryable: true });
+    expect(stored()).toEqual([]);
+    await sink.flush?.();
+    expect(ids()).toEqual([1, 2, 3]);
+    // Carried out, but the answer was lost: the next flush finds its job by id and loads nothing twice.
+    await sink.write(records(2, 4), ctx);
+    fake.fail({ status: 503, reason: 'backendError', path: /^\/upload\//, when: 'after' });
+    await expect(sink.flush?.()).rejects.toMatchObject({ retryable: true });
+    await sink.flush?.();
+    await sink.close();
+    expect(ids()).toEqual([1, 2, 3, 4, 5]);
+  });
+
   it('a failed load job fails the run with its first errors, and the bookmark stays', async () => {
     const dir = tempDir();
     const state = createFileStateStore({ path: dir });

@@ -9,6 +9,7 @@ import {
   ConnectionError,
   type FaucetError,
   isFaucetError,
+  isRetryable,
   RateLimitedError,
   type Redactor,
   SinkError,
@@ -33,20 +34,6 @@ export interface ApiFailure {
   network?: string;
 }
 
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
-
 /** Reasons BigQuery gives for a failure that a later attempt can get past. */
 const RETRY_REASONS = new Set([
   'backendError',
@@ -62,7 +49,8 @@ export function apiFailure(error: unknown): ApiFailure | undefined {
   if (typeof error !== 'object' || error === null || isFaucetError(error)) return undefined;
   const e = error as { code?: unknown; errors?: unknown; message?: unknown; type?: unknown };
   const message = typeof e.message === 'string' ? e.message : String(error);
-  if (typeof e.code === 'string' && (NETWORK_CODES.has(e.code) || e.type === 'system')) {
+  // node-fetch (under the client) marks every system error `type: 'system'`; core knows the codes.
+  if (typeof e.code === 'string' && (e.type === 'system' || isRetryable(error))) {
     return { message, errors: [], network: e.code };
   }
   if (e.type === 'request-timeout' || (typeof e.message === 'string' && /network timeout/i.test(e.message))) {

@@ -73,18 +73,20 @@ export function lastPerKey(
   key: readonly string[],
   failures: RowFailure[],
 ): { index: number; record: FaucetRecord }[] {
-  const latest = new Map<string, { index: number; record: FaucetRecord }>();
-  records.forEach((record, index) => {
-    const missing = key.find((k) => record[k] === undefined || record[k] === null);
-    if (missing !== undefined) {
-      failures.push({ index, error: rowError(`bigquery sink: key field "${missing}" is missing or null`) });
-      return;
+  const lastIndex = new Map<string, number>();
+  for (let index = 0; index < records.length; index++) {
+    const values = key.map((k) => (records[index] as FaucetRecord)[k]);
+    const gap = values.findIndex((v) => v === undefined || v === null);
+    if (gap >= 0) {
+      failures.push({ index, error: rowError(`bigquery sink: key field "${key[gap]}" is missing or null`) });
+      continue;
     }
-    const id = keyText(key.map((k) => record[k] as JsonValue));
-    latest.delete(id);
-    latest.set(id, { index, record });
-  });
-  return [...latest.values()];
+    // Moved to the end: the map iterates keys in the order of their last record.
+    const id = keyText(values as JsonValue[]);
+    lastIndex.delete(id);
+    lastIndex.set(id, index);
+  }
+  return [...lastIndex.values()].map((index) => ({ index, record: records[index] as FaucetRecord }));
 }
 
 const sha = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 40);

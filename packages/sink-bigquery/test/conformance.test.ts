@@ -59,7 +59,8 @@ withEmulator('with bqemulator', () => {
       keyed: false,
     },
     // MERGE by key is idempotent (keyed: a crash leaves no duplicates). Its effectively-once token
-    // lives in the MERGE job's labels, which bqemulator drops from query jobs: not checked here.
+    // lives in the MERGE job's labels, which bqemulator drops from query jobs: checked on the fake
+    // server instead (fake.test.ts).
     {
       name: 'bigquery (MERGE, upsert)',
       table: 'merged',

@@ -11,7 +11,8 @@
  *   refused with HTTP 409 `duplicate` "Already Exists: Job …". Load jobs of NEWLINE_DELIMITED_JSON
  *   are all-or-nothing: one bad line makes the job end DONE with `errorResult` and `errors`, and
  *   nothing is written. Jobs report RUNNING for `pollsBeforeDone` reads, then DONE. No SQL runs here:
- *   query jobs are refused.
+ *   query jobs are refused, or, with `acceptQueries`, recorded (id, labels) and DONE without running,
+ *   for tests of job ids and labels only.
  * - `jobs.get`, `jobs.list` (newest first, `projection=full`, `stateFilter`, `maxResults`, `pageToken`),
  *   `tables.get / insert / patch / delete`, `datasets.get / insert`.
  * - Errors have the documented shape `{error: {code, message, errors: [{reason, message}], status}}`;
@@ -219,6 +220,10 @@ export class FakeBigQuery {
   pollsBeforeDone = 1;
   /** Answer every insertAll as if `skipInvalidRows` were false (bad rows stop the others). */
   ignoreSkipInvalidRows = false;
+  /** Record query jobs (DONE, their SQL not run) instead of refusing them. */
+  acceptQueries = false;
+  /** The SQL of the query jobs recorded, oldest first. */
+  readonly queries: string[] = [];
   private readonly faults: Fault[] = [];
   private server: Server | undefined;
 
@@ -513,26 +518,31 @@ export class FakeBigQuery {
     if (this.jobs.has(key))
       throw new HttpError(409, 'duplicate', `Already Exists: Job ${project}:${location}.${jobId}`);
     const configuration = (resource.configuration ?? {}) as Row;
-    if (configuration.query)
+    const query = configuration.query as Row | undefined;
+    if (query && !this.acceptQueries) {
       throw new HttpError(501, 'notImplemented', 'this fake BigQuery runs no SQL (query jobs)');
+    }
+    if (query) this.queries.push(String(query.query));
     const load = configuration.load as Row | undefined;
-    if (!load) throw new HttpError(400, 'invalid', 'a job needs a configuration (load)');
-    const final = data
-      ? this.runLoad(project, load, data)
-      : {
-          state: 'DONE',
-          errorResult: {
-            reason: 'invalid',
-            message: 'a load job needs data (sourceUris are not supported here)',
-          },
-        };
+    if (!load && !query) throw new HttpError(400, 'invalid', 'a job needs a configuration (load or query)');
+    const final = query
+      ? { state: 'DONE' }
+      : data && load
+        ? this.runLoad(project, load, data)
+        : {
+            state: 'DONE',
+            errorResult: {
+              reason: 'invalid',
+              message: 'a load job needs data (sourceUris are not supported here)',
+            },
+          };
     const now = String(Date.now());
     const job: FakeJob = {
       resource: {
         kind: 'bigquery#job',
         id: `${project}:${location}.${jobId}`,
         jobReference: { projectId: project, jobId, location },
-        configuration: { jobType: 'LOAD', ...configuration },
+        configuration: { jobType: query ? 'QUERY' : 'LOAD', ...configuration },
         status: { state: this.pollsBeforeDone > 0 ? 'RUNNING' : 'DONE' },
         statistics: { creationTime: now, startTime: now },
       },

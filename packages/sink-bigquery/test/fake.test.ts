@@ -374,6 +374,35 @@ describe('load jobs', () => {
   });
 });
 
+describe('MERGE jobs (the fake records them; their SQL is not run here)', () => {
+  afterEach(() => {
+    fake.acceptQueries = false;
+  });
+
+  it('a replayed page meets its own MERGE job id, and the token is found in its labels', async () => {
+    fake.acceptQueries = true;
+    const commit = { scope: 'merge::row-0', token: 'faucet1:0000000000000004.0000000000#{"b":{"offset":4}}' };
+    const config = { write_mode: 'upsert' as const, key: ['id'] };
+    const first = fakeSink(fake, dataset, config);
+    await first.writeIdempotent?.(records(4), commit, ctx);
+    expect(await first.lastCommittedToken?.('merge::row-0')).toBe(commit.token);
+    await first.close();
+    const merges = () => fake.jobOrder.filter((k) => fake.jobs.get(k)?.resource.configuration?.['query']);
+    expect(merges()).toHaveLength(1);
+    expect(fake.queries[0]).toMatch(
+      /^MERGE `test-project\.\w+\.events` AS T\nUSING `test-project\.\w+\.events_faucet_staging_[0-9a-f]{8}` AS S/,
+    );
+    const { logger, lines } = captureLogger();
+    const again = createBigQuerySink(fakeConfig(fake, dataset, config), { logger });
+    await again.writeIdempotent?.(records(4), commit, ctx);
+    await again.close();
+    // Same page, same id: "Already Exists", no second MERGE; both staging tables are dropped.
+    expect(merges()).toHaveLength(1);
+    expect(lines.filter((l) => l.level === 'warn')).toEqual([]);
+    expect([...fake.tables.keys()].filter((k) => k.includes('_faucet_staging_'))).toEqual([]);
+  });
+});
+
 describe('bad input', () => {
   it('a wrong project is a clear error naming it', async () => {
     const sink = createBigQuerySink({ ...fakeConfig(fake, dataset), project_id: 'no-such-project' });

@@ -387,7 +387,8 @@ describe('MERGE jobs (the fake records them; their SQL is not run here)', () => 
     await first.writeIdempotent?.(records(4), commit, ctx);
     expect(await first.lastCommittedToken?.('merge::row-0')).toBe(commit.token);
     await first.close();
-    const merges = () => fake.jobOrder.filter((k) => fake.jobs.get(k)?.resource.configuration?.['query']);
+    const merges = () =>
+      fake.jobOrder.filter((k) => JSON.stringify(fake.jobs.get(k)?.resource).includes('"jobType":"QUERY"'));
     expect(merges()).toHaveLength(1);
     expect(fake.queries[0]).toMatch(
       /^MERGE `test-project\.\w+\.events` AS T\nUSING `test-project\.\w+\.events_faucet_staging_[0-9a-f]{8}` AS S/,

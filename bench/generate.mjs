@@ -72,16 +72,16 @@ function pickTags(random) {
 }
 
 /**
- * CSV text for rows `from`..`to` - 1 (0-based), as blocks of at most `block` rows. A generator so the
- * caller decides when the next block is made (backpressure).
+ * The dataset's rows as objects, in blocks of at most `block`: `attributes` is an object here (the
+ * CSV holds its JSON text). A generator so the caller decides when the next block is made.
  */
-export function* csvRows({ rows, seed = 42, block = 4096 }) {
+export function* recordBlocks({ rows, seed = 42, block = 4096 }) {
   const random = prng(seed);
   const tagRandom = prng(seed + 1);
   let clock = EPOCH;
   for (let start = 0; start < rows; start += block) {
     const end = Math.min(start + block, rows);
-    let text = '';
+    const records = [];
     for (let i = start; i < end; i++) {
       clock += 1000 + Math.floor(random() * 89_000);
       const firstName = FIRST_NAMES[Math.floor(random() * 16)];
@@ -89,14 +89,33 @@ export function* csvRows({ rows, seed = 42, block = 4096 }) {
       const amount = Math.round((1 + random() * 9999) * 100) / 100;
       const createdAt = new Date(clock).toISOString();
       const active = random() < 0.5;
-      const attributes = JSON.stringify({
+      const attributes = {
         tier: TIERS[Math.floor(random() * 3)],
         score: Math.round(random() * 100_000) / 1000,
         tags: pickTags(tagRandom),
+      };
+      records.push({
+        id: i + 1,
+        first_name: firstName,
+        country,
+        amount,
+        created_at: createdAt,
+        active,
+        attributes,
       });
+    }
+    yield records;
+  }
+}
+
+/** CSV text of the dataset, as blocks of at most `block` rows (see recordBlocks). */
+export function* csvRows({ rows, seed = 42, block = 4096 }) {
+  for (const records of recordBlocks({ rows, seed, block })) {
+    let text = '';
+    for (const r of records) {
       // RFC 4180: the JSON has quotes, so the field is quoted and its quotes doubled.
-      const quoted = `"${attributes.replaceAll('"', '""')}"`;
-      text += `${i + 1},${firstName},${country},${amount.toFixed(2)},${createdAt},${active},${quoted}\n`;
+      const quoted = `"${JSON.stringify(r.attributes).replaceAll('"', '""')}"`;
+      text += `${r.id},${r.first_name},${r.country},${r.amount.toFixed(2)},${r.created_at},${r.active},${quoted}\n`;
     }
     yield text;
   }

@@ -74,10 +74,13 @@ async function child(name) {
   if (values.idle) {
     for await (const _ of input) records += 0;
   } else {
-    const spec = values.formats.startsWith('@') ? values.formats : pathToFileURL(resolve(values.formats)).href;
+    const spec = values.formats.startsWith('@')
+      ? values.formats
+      : pathToFileURL(resolve(values.formats)).href;
     const { decodeRecords } = await import(spec);
     try {
-      for await (const batch of decodeRecords(FORMAT[name], input, { name: path })) records += batch.records.length;
+      for await (const batch of decodeRecords(FORMAT[name], input, { name: path }))
+        records += batch.records.length;
     } catch (e) {
       error = e.message.slice(0, 160);
     }
@@ -88,7 +91,15 @@ async function child(name) {
 }
 
 function runChild(name, idle) {
-  const args = [fileURLToPath(import.meta.url), '--child', name, '--mb', String(mb), '--formats', values.formats];
+  const args = [
+    fileURLToPath(import.meta.url),
+    '--child',
+    name,
+    '--mb',
+    String(mb),
+    '--formats',
+    values.formats,
+  ];
   if (idle) args.push('--idle');
   const res = spawnSync(process.execPath, args, { encoding: 'utf8' });
   if (res.status !== 0) throw new Error(`bench child failed:\n${res.stderr}`);

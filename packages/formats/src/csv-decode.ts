@@ -10,6 +10,7 @@
  */
 import type { FaucetRecord, JsonValue } from '@faucet/core';
 import { ConfigError } from '@faucet/core';
+import { createCsvRecordEndScanner } from './csv-record-end.js';
 import {
   ByteCounter,
   type DecodedBatch,
@@ -17,7 +18,6 @@ import {
   type ResolvedDecodeOptions,
   resolveDecodeOptions,
 } from './decode-common.js';
-import { createCsvRecordEndScanner } from './csv-record-end.js';
 import { DecodeError, recordTooLarge } from './errors.js';
 import { type FeedOptions, feedRecords } from './record-feed.js';
 import { type ByteInput, textChunks } from './text-chunks.js';

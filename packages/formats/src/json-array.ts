@@ -144,12 +144,12 @@ export async function* decodeJsonArray(
         else if (c === 125 || c === 93) {
           state.depth--;
           if (state.depth === 0) {
-            state.elements++;
             const tail = text.slice(elementStart, p);
             // One join: `joined + tail` would make a rope that JSON.parse copies once more.
             if (pieces.length > 0) pieces.push(tail);
             const whole = pieces.length === 0 ? tail : pieces.join('');
             if (whole.length * 3 > maxRecordBytes) tooLarge(Buffer.byteLength(whole, settings.encoding));
+            state.elements++;
             pieces = [];
             pieceBytes = 0;
             batch.push(parseElement(whole, settings, state));

@@ -64,7 +64,13 @@ export async function* decodeJsonl(
   let reported = base;
   let batch: FaucetRecord[] = [];
   const tooLarge = (offset: number) =>
-    recordTooLarge({ name, line: line + 1, offset, cap: maxRecordBytes, hint: 'Does the file have line breaks?' });
+    recordTooLarge({
+      name,
+      line: line + 1,
+      offset,
+      cap: maxRecordBytes,
+      hint: 'Does the file have line breaks?',
+    });
   const parse = function* (text: string, bytes: number, final: boolean) {
     const counter = new ByteCounter(text, bytes);
     const len = text.length;
@@ -77,7 +83,10 @@ export async function* decodeJsonl(
       }
       const end = nl > p && text.charCodeAt(nl - 1) === CR ? nl - 1 : nl;
       // Cheap first: a UTF-16 unit is at most three UTF-8 bytes.
-      if ((end - p) * 3 > maxRecordBytes && Buffer.byteLength(text.slice(p, end), settings.encoding) > maxRecordBytes) {
+      if (
+        (end - p) * 3 > maxRecordBytes &&
+        Buffer.byteLength(text.slice(p, end), settings.encoding) > maxRecordBytes
+      ) {
         throw tooLarge(base + counter.at(p));
       }
       line++;

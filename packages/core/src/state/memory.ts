@@ -58,6 +58,7 @@ export function createMemoryStateStore(): StateStore {
 export const memoryStateStore = defineStateStore<MemoryStateStoreConfig>({
   id: 'memory',
   description: 'Keeps state in memory for the life of the process (tests and one-shot runs; not durable)',
+  durable: false,
   configSchema: memoryStateStoreConfigSchema,
   create() {
     return createMemoryStateStore();

@@ -79,10 +79,10 @@ export function fileSinkUseIssues(config: Pick<FileSinkConfig, 'mode'>, use: Sin
   if (config.mode !== 'overwrite' || !use.durableState) return [];
   const message =
     use.role === 'dlq'
-      ? 'mode: overwrite cannot be used for a dead-letter file with a state store: each run would ' +
+      ? 'overwrite cannot be used for a dead-letter file with a state store: each run would ' +
         'replace the file with its own failed records, and those of earlier runs are not read again. ' +
         'Use mode: append'
-      : 'mode: overwrite cannot be used with a state store: overwrite replaces the file with what one ' +
+      : 'overwrite cannot be used with a state store: overwrite replaces the file with what one ' +
         'run wrote, and with a state store each run reads only what is new since the last one, so the ' +
         'run after a complete one would replace the file with just the new records (often none). Use ' +
         "mode: append to add each run's new records to the file, or remove the state store so that " +

@@ -247,9 +247,9 @@ describe('file sink: overwrite mode', () => {
     expect(check(append, { role: 'sink', durableState: true })).toEqual([]);
     const [issue] = check(overwrite, { role: 'sink', durableState: true });
     expect(issue?.path).toBe('mode');
-    expect(issue?.message).toMatch(/^mode: overwrite cannot be used with a state store: .* Use mode: append/);
+    expect(issue?.message).toMatch(/^overwrite cannot be used with a state store: .* Use mode: append/);
     const [dlq] = check(overwrite, { role: 'dlq', durableState: true });
-    expect(dlq?.message).toMatch(/^mode: overwrite cannot be used for a dead-letter file with a state store/);
+    expect(dlq?.message).toMatch(/^overwrite cannot be used for a dead-letter file with a state store/);
   });
 });
 

@@ -6,7 +6,7 @@
  *
  *   pnpm build
  *   node bench/huge-record.mjs [--mb 50] [--runs 3] [--cases jsonl,csv,csv-unclosed,json] [--json]
- *   node bench/huge-record.mjs --formats bench/results/formats-before/dist/index.js   # another build
+ *   node bench/huge-record.mjs --formats bench/results/formats-before/dist/index.js,@faucet/formats
  *
  * Cases (files generated once into bench/results/huge-<case>-<mb>mb.*):
  * - jsonl: one line `{"id":1,"blob":"xxxx…"}` and a line break;
@@ -15,9 +15,10 @@
  * - csv-unclosed: the same row with its closing quote missing: decoding ends with an error naming
  *   the unclosed quote (the time to that error is measured);
  * - json: a JSON array holding that one object.
- * `--formats` loads another build of the package (e.g. the code before a change, copied under
- * bench/results so that its `@faucet/core` import resolves), to compare both on the same machine.
- * "idle RSS" is a child that reads the same file through the same stream without decoding it.
+ * `--formats` names the build(s) to load, comma-separated (default: this checkout's @faucet/formats),
+ * e.g. the code before a change copied under bench/results so that its `@faucet/core` import
+ * resolves; with several, every round runs each case with each build in turn, so both see the same
+ * machine. "idle RSS" is a child that reads the same file through the same stream without decoding.
  */
 import { spawnSync } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -65,8 +66,10 @@ function generate(name) {
   return path;
 }
 
-async function child(name) {
+async function child(name, build) {
   const path = pathOf(name);
+  const spec = build.startsWith('@') ? build : pathToFileURL(resolve(build)).href;
+  const { decodeRecords } = await import(spec); // loaded before the clock starts
   const input = createReadStream(path, { highWaterMark: 64 * 1024 });
   const started = process.hrtime.bigint();
   let records = 0;
@@ -74,13 +77,10 @@ async function child(name) {
   if (values.idle) {
     for await (const _ of input) records += 0;
   } else {
-    const spec = values.formats.startsWith('@')
-      ? values.formats
-      : pathToFileURL(resolve(values.formats)).href;
-    const { decodeRecords } = await import(spec);
     try {
-      for await (const batch of decodeRecords(FORMAT[name], input, { name: path }))
+      for await (const batch of decodeRecords(FORMAT[name], input, { name: path })) {
         records += batch.records.length;
+      }
     } catch (e) {
       error = e.message.slice(0, 160);
     }
@@ -90,16 +90,8 @@ async function child(name) {
   process.stdout.write(JSON.stringify({ records, seconds, peakRssMiB, error }));
 }
 
-function runChild(name, idle) {
-  const args = [
-    fileURLToPath(import.meta.url),
-    '--child',
-    name,
-    '--mb',
-    String(mb),
-    '--formats',
-    values.formats,
-  ];
+function runChild(name, build, idle) {
+  const args = [fileURLToPath(import.meta.url), '--child', name, '--mb', String(mb), '--formats', build];
   if (idle) args.push('--idle');
   const res = spawnSync(process.execPath, args, { encoding: 'utf8' });
   if (res.status !== 0) throw new Error(`bench child failed:\n${res.stderr}`);
@@ -111,42 +103,49 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 async function main() {
   const runs = Number(values.runs);
   const cases = values.cases.split(',');
-  const rows = [];
+  const builds = values.formats.split(',');
   for (const name of cases) generate(name);
-  const all = new Map(cases.map((c) => [c, []]));
+  const key = (name, build) => `${name}\u0000${build}`;
+  const all = new Map();
   const idle = new Map(cases.map((c) => [c, []]));
-  // Rounds interleave the cases, so a burst of load on the machine does not land on one case only.
+  // Rounds interleave cases and builds, so a burst of load on the machine does not land on one only.
   for (let i = 0; i < runs; i++) {
     for (const name of cases) {
-      all.get(name).push(runChild(name, false));
-      idle.get(name).push(runChild(name, true));
+      for (const build of builds) {
+        if (!all.has(key(name, build))) all.set(key(name, build), []);
+        all.get(key(name, build)).push(runChild(name, build, false));
+      }
+      idle.get(name).push(runChild(name, builds[0], true));
     }
   }
+  const rows = [];
   for (const name of cases) {
-    const runsOf = all.get(name);
-    rows.push({
-      case: name,
-      mb,
-      formats: values.formats,
-      runs,
-      medianSeconds: Math.round(median(runsOf.map((r) => r.seconds)) * 1000) / 1000,
-      peakRssMiB: Math.round(Math.max(...runsOf.map((r) => r.peakRssMiB)) * 10) / 10,
-      idleRssMiB: Math.round(Math.max(...idle.get(name).map((r) => r.peakRssMiB)) * 10) / 10,
-      records: runsOf[0].records,
-      error: runsOf[0].error,
-    });
+    for (const build of builds) {
+      const runsOf = all.get(key(name, build));
+      rows.push({
+        case: name,
+        mb,
+        formats: build,
+        runs,
+        medianSeconds: Math.round(median(runsOf.map((r) => r.seconds)) * 1000) / 1000,
+        peakRssMiB: Math.round(Math.max(...runsOf.map((r) => r.peakRssMiB)) * 10) / 10,
+        idleRssMiB: Math.round(Math.max(...idle.get(name).map((r) => r.peakRssMiB)) * 10) / 10,
+        records: runsOf[0].records,
+        error: runsOf[0].error,
+      });
+    }
   }
   if (values.json) console.log(JSON.stringify(rows));
   else {
-    console.log(`one ${mb} MB record, ${runs} runs each, formats: ${values.formats}`);
+    console.log(`one ${mb} MB record, ${runs} runs each`);
     for (const r of rows) {
       console.log(
-        `  ${r.case.padEnd(13)} median ${r.medianSeconds.toFixed(3)} s, peak RSS ${r.peakRssMiB} MiB ` +
+        `  ${r.case.padEnd(13)} ${r.formats}: median ${r.medianSeconds.toFixed(3)} s, peak RSS ${r.peakRssMiB} MiB ` +
           `(idle read ${r.idleRssMiB} MiB), ${r.records} record(s)${r.error ? `, error: ${r.error}` : ''}`,
       );
     }
   }
 }
 
-if (values.child) await child(values.child);
+if (values.child) await child(values.child, values.formats);
 else await main();

@@ -152,8 +152,18 @@ interface CsvState {
   build: RecordBuilder | undefined;
   /** Set when the header row was just read. */
   headerEnd: boolean;
-  /** The error for a record over the cap starting at `start` in the text being parsed, on line `line + 1`. */
-  tooLarge: (start: number, line: number) => Error;
+}
+
+/**
+ * Thrown by parseRecords for a record over the cap, and turned into the DecodeError by its caller,
+ * which knows the byte offset of the text. (Not a callback stored on the long-lived state: a closure
+ * over each chunk's text, held from there, kept every chunk alive into the old generation.)
+ */
+class OverCap {
+  constructor(
+    readonly start: number,
+    readonly line: number,
+  ) {}
 }
 
 function startHeader(state: CsvState, fields: JsonValue[], line: number): void {
@@ -319,7 +329,7 @@ function parseRecords(
     if (end === -1 && !final) return incomplete(state, recordStart, recordLine);
     // End of the record.
     const contentEnd = end === LF && text.charCodeAt(p - 1) === CR ? p - 1 : p;
-    if (overCap(state.settings, text, recordStart, contentEnd)) throw state.tooLarge(recordStart, recordLine);
+    if (overCap(state.settings, text, recordStart, contentEnd)) throw new OverCap(recordStart, recordLine);
     if (end === LF) {
       p++;
       line++;
@@ -364,17 +374,24 @@ interface Position {
   base: number;
 }
 
-function newState(settings: CsvSettings, line: number, at: Position): CsvState {
-  const state: CsvState = {
-    settings,
-    line,
-    columns: undefined,
-    build: undefined,
-    headerEnd: false,
-    tooLarge: () => new Error('unreachable'),
-  };
-  state.tooLarge = (_start, recordLine) => tooLargeAt(state, at.base, recordLine);
-  return state;
+function newState(settings: CsvSettings, line: number): CsvState {
+  return { settings, line, columns: undefined, build: undefined, headerEnd: false };
+}
+
+/** parseRecords over `text`, whose first character is at byte `base`: an OverCap becomes its DecodeError. */
+function parseAt(
+  state: CsvState,
+  text: string,
+  counter: ByteCounter,
+  base: number,
+  ...args: [pos: number, final: boolean, out: FaucetRecord[], limit: number]
+): number {
+  try {
+    return parseRecords(state, text, ...args);
+  } catch (error) {
+    if (error instanceof OverCap) throw tooLargeAt(state, base + counter.at(error.start), error.line);
+    throw error;
+  }
 }
 
 function tooLargeAt(state: CsvState, offset: number, recordLine: number): Error {
@@ -419,17 +436,16 @@ export async function* decodeCsv(
 ): AsyncGenerator<DecodedBatch, void, undefined> {
   const settings = resolveCsvOptions(options);
   const at: Position = { base: settings.startOffset };
-  const state = newState(settings, settings.startLine, at);
+  const state = newState(settings, settings.startLine);
   if (options.columns) startHeader(state, [...options.columns], settings.startLine);
   let want = settings.nextBatchSize();
   let reported = at.base;
   let batch: FaucetRecord[] = [];
   const parse = function* (text: string, bytes: number, final: boolean) {
     const counter = new ByteCounter(text, bytes);
-    state.tooLarge = (start, recordLine) => tooLargeAt(state, at.base + counter.at(start), recordLine);
     let pos = 0;
     for (;;) {
-      pos = parseRecords(state, text, pos, final, batch, want);
+      pos = parseAt(state, text, counter, at.base, pos, final, batch, want);
       if (state.headerEnd) {
         state.headerEnd = false;
         continue;
@@ -468,12 +484,11 @@ export async function readCsvHeader(
 ): Promise<CsvHeader | undefined> {
   const settings = resolveCsvOptions({ ...options, batchSize: 1, startOffset: 0, startLine: 0 });
   const at: Position = { base: 0 };
-  const state = newState(settings, 0, at);
+  const state = newState(settings, 0);
   const sink: FaucetRecord[] = [];
   const parse = function* (text: string, bytes: number, final: boolean) {
     const counter = new ByteCounter(text, bytes);
-    state.tooLarge = (start, recordLine) => tooLargeAt(state, at.base + counter.at(start), recordLine);
-    const pos = parseRecords(state, text, 0, final, sink, 1);
+    const pos = parseAt(state, text, counter, at.base, 0, final, sink, 1);
     const consumed = counter.at(pos);
     if (state.columns) yield { columns: state.columns, offset: at.base + consumed, line: state.line };
     at.base += consumed;

@@ -9,7 +9,6 @@
  * The parser stays the authority on where records end: the scanner only decides when it is worth
  * parsing again. A scanner that stops too early costs another scan; it cannot change the records.
  */
-import { ByteCounter } from './decode-common.js';
 import type { TextChunk } from './text-chunks.js';
 
 /** Finds where a pending (incomplete) record may end, carrying its state from piece to piece. */
@@ -78,29 +77,22 @@ export async function* feedRecords<T>(
   };
   for await (const chunk of chunks) {
     options.skipped(chunk.skipped);
-    let text = chunk.text;
-    let bytes = chunk.bytes;
-    while (text.length > 0) {
-      if (pieces.length === 0) {
-        yield* run(text, bytes, false);
-        break;
-      }
-      const end = scanner.find(text);
-      if (end === -1) {
-        pieces.push(text);
-        pendingBytes += bytes;
-        guard();
-        break;
-      }
-      const headBytes = end === text.length ? bytes : new ByteCounter(text, bytes).at(end);
-      pieces.push(end === text.length ? text : text.slice(0, end));
-      const joined = take();
-      const joinedBytes = pendingBytes + headBytes;
-      pendingBytes = 0;
-      yield* run(joined, joinedBytes, false);
-      text = text.slice(end);
-      bytes -= headBytes;
+    if (pieces.length === 0) {
+      yield* run(chunk.text, chunk.bytes, false);
+      continue;
     }
+    if (scanner.find(chunk.text) === -1) {
+      pieces.push(chunk.text);
+      pendingBytes += chunk.bytes;
+      guard();
+      continue;
+    }
+    // The pending record ends in this chunk: parse it and the rest of the chunk as one text (for
+    // the usual short record cut by a chunk boundary that is the leftover glued to the chunk).
+    pieces.push(chunk.text);
+    const joinedBytes = pendingBytes + chunk.bytes;
+    pendingBytes = 0;
+    yield* run(take(), joinedBytes, false);
   }
   const last = take();
   const lastBytes = pendingBytes;

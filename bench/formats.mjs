@@ -9,6 +9,7 @@
  *   node bench/formats.mjs --rows 1000000 --runs 3 --parser csv-parse
  *
  *   node bench/formats.mjs --rows 1000000 --runs 3 --via engine   # + file source/sink + runPipeline
+ *   node bench/formats.mjs --rows 1000000 --runs 3 --formats <path to another build's dist/index.js>
  *
  * `--via engine` runs the same rows through @faucet/source-file -> runPipeline -> @faucet/sink-file
  * (JSONL, append, fsync on every checkpoint unless --fsync false, no state store): scenario A
@@ -20,8 +21,9 @@
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeDataset } from './generate.mjs';
 
@@ -34,6 +36,7 @@ const { values } = parseArgs({
     via: { type: 'string', default: 'codecs' },
     fsync: { type: 'string', default: 'true' },
     out: { type: 'string' },
+    formats: { type: 'string', default: '@faucet/formats' },
     child: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
@@ -48,13 +51,17 @@ if (via === 'engine' && parser !== 'faucet') throw new Error('--via engine uses 
 const results = fileURLToPath(new URL('./results/', import.meta.url));
 const dataPath = `${results}data-${rows}.csv`;
 const outPath = values.out ?? `${results}out-${via === 'engine' ? 'engine' : parser}.jsonl`;
+/** `--formats`: another build of @faucet/formats (a path to its dist/index.js), e.g. the code before a change. */
+const formatsModule = values.formats.startsWith('@')
+  ? values.formats
+  : pathToFileURL(resolve(values.formats)).href;
 const CHUNK = 64 * 1024; // fs streams' default; larger chunks measured faster by a little but cost RSS
 
 /** Batches of records from the faucet decoder or from csv-parse (grouped into arrays of `batch`). */
 async function* batches() {
   const input = createReadStream(dataPath, { highWaterMark: CHUNK });
   if (parser === 'faucet') {
-    const { decodeCsv } = await import('@faucet/formats');
+    const { decodeCsv } = await import(formatsModule);
     for await (const b of decodeCsv(input, { batchSize: batch, name: dataPath })) yield b.records;
     return;
   }
@@ -95,7 +102,7 @@ async function child() {
     process.stdout.write(JSON.stringify({ rows, seconds, rowsPerSec: rows / seconds, peakRssMiB }));
     return;
   }
-  const { encodeJsonlText } = await import('@faucet/formats');
+  const { encodeJsonlText } = await import(formatsModule);
   const out = createWriteStream(outPath, { highWaterMark: 1024 * 1024 });
   let count = 0;
   const started = process.hrtime.bigint();
@@ -125,6 +132,7 @@ async function main() {
       String(batch),
     ];
     args.push('--parser', parser, '--via', via, '--fsync', values.fsync, '--out', outPath);
+    args.push('--formats', values.formats);
     const res = spawnSync(process.execPath, args, { encoding: 'utf8' });
     if (res.status !== 0) throw new Error(`bench child failed:\n${res.stderr}`);
     all.push(JSON.parse(res.stdout));

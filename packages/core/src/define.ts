@@ -41,8 +41,25 @@ interface DescriptorBase<K extends PluginKind, Config> {
 export interface SourceDescriptor<Config = unknown> extends DescriptorBase<'source', Config> {
   create(config: Config, env: CreateEnv): Source | Promise<Source>;
 }
+/** How a pipeline uses a sink: what `SinkDescriptor.checkUse` is asked about. */
+export interface SinkUse {
+  /** `sink`: the pipeline's sink; `dlq`: its dead-letter sink. */
+  role: 'sink' | 'dlq';
+  /**
+   * Bookmarks are kept in a durable state store, so each run reads only what is new since the last
+   * one (false without a state store, or with the memory store).
+   */
+  durableState: boolean;
+}
+
 export interface SinkDescriptor<Config = unknown> extends DescriptorBase<'sink', Config> {
   create(config: Config, env: CreateEnv): Sink | Promise<Sink>;
+  /**
+   * Problems with using the sink this way that its config alone cannot show, e.g. a mode that would
+   * lose data when runs resume from a durable state store. `faucet validate` and `faucet run` report
+   * them as config errors before anything is created; paths are relative to the sink's config.
+   */
+  checkUse?(config: Config, use: SinkUse): ConfigIssue[];
 }
 export interface StateStoreDescriptor<Config = unknown> extends DescriptorBase<'state', Config> {
   create(config: Config, env: CreateEnv): StateStore | Promise<StateStore>;

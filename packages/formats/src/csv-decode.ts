@@ -5,11 +5,12 @@
  *
  * Hand-written because it is the hot path of the CSV -> JSONL benchmark: it works on decoded text a
  * chunk at a time, jumps with indexOf inside quoted fields and builds records with one fixed shape
- * (bench/formats.mjs compares it with csv-parse). A record cut by a chunk boundary is parsed again
- * from its start when the next chunk arrives, so only one partial record is ever held.
+ * (bench/formats.mjs compares it with csv-parse). A record cut by a chunk boundary is held as a list
+ * of pieces until a line feed outside quotes arrives (record-feed.ts), then parsed once, whole.
  */
 import type { FaucetRecord, JsonValue } from '@faucet/core';
 import { ConfigError } from '@faucet/core';
+import { createCsvRecordEndScanner } from './csv-record-end.js';
 import {
   ByteCounter,
   type DecodedBatch,
@@ -17,7 +18,8 @@ import {
   type ResolvedDecodeOptions,
   resolveDecodeOptions,
 } from './decode-common.js';
-import { DecodeError } from './errors.js';
+import { DecodeError, recordTooLarge } from './errors.js';
+import { type FeedOptions, feedRecords } from './record-feed.js';
 import { type ByteInput, textChunks } from './text-chunks.js';
 
 export interface CsvDecodeOptions extends DecodeOptions {
@@ -152,6 +154,18 @@ interface CsvState {
   headerEnd: boolean;
 }
 
+/**
+ * Thrown by parseRecords for a record over the cap, and turned into the DecodeError by its caller,
+ * which knows the byte offset of the text. (Not a callback stored on the long-lived state: a closure
+ * over each chunk's text, held from there, kept every chunk alive into the old generation.)
+ */
+class OverCap {
+  constructor(
+    readonly start: number,
+    readonly line: number,
+  ) {}
+}
+
 function startHeader(state: CsvState, fields: JsonValue[], line: number): void {
   setColumns(state, checkHeader(fields, state.settings.name, line));
 }
@@ -263,7 +277,7 @@ function parseRecords(
             line: recordLine + 1,
           });
         }
-        return incomplete(state, recordStart, recordLine, len);
+        return incomplete(state, recordStart, recordLine);
       }
       acc = acc === '' ? text.slice(s, close) : acc + text.slice(s, close);
       p = close + 1;
@@ -295,7 +309,7 @@ function parseRecords(
         end = LF;
         p++;
       } else if (p + 1 === len && !final) {
-        return incomplete(state, recordStart, recordLine, len);
+        return incomplete(state, recordStart, recordLine);
       } else if (p + 1 === len) {
         end = -1;
         p++;
@@ -312,8 +326,10 @@ function parseRecords(
       p++;
       continue;
     }
-    if (end === -1 && !final) return incomplete(state, recordStart, recordLine, len);
+    if (end === -1 && !final) return incomplete(state, recordStart, recordLine);
     // End of the record.
+    const contentEnd = end === LF && text.charCodeAt(p - 1) === CR ? p - 1 : p;
+    if (overCap(state.settings, text, recordStart, contentEnd)) throw new OverCap(recordStart, recordLine);
     if (end === LF) {
       p++;
       line++;
@@ -338,20 +354,76 @@ function parseRecords(
     if (out.length >= limit || state.headerEnd) return pos;
   }
   // What is left (if anything) is the start of a record that needs more text.
-  return pos < len ? incomplete(state, pos, state.line, len) : pos;
+  return pos < len ? incomplete(state, pos, state.line) : pos;
 }
 
-/** The record starting at `recordStart` needs more text; guard its size and hand back its start. */
-function incomplete(state: CsvState, recordStart: number, recordLine: number, len: number): number {
-  const { maxRecordChars, name } = state.settings;
-  if (len - recordStart > maxRecordChars) {
-    throw new DecodeError(`a record is longer than ${maxRecordChars} characters; is a quote left open?`, {
-      name,
-      line: recordLine + 1,
-    });
-  }
+/** The record starting at `recordStart` needs more text: hand back its start. */
+function incomplete(state: CsvState, recordStart: number, recordLine: number): number {
   state.line = recordLine;
   return recordStart;
+}
+
+/** A record of `units` UTF-16 units ending at `end`: over the cap? (Cheap first: a unit is ≤ 3 bytes.) */
+function overCap(settings: CsvSettings, text: string, start: number, end: number): boolean {
+  const cap = settings.maxRecordBytes;
+  return (end - start) * 3 > cap && Buffer.byteLength(text.slice(start, end), settings.encoding) > cap;
+}
+
+/** Where a CSV decode is: the byte offset of the first character of the text being parsed. */
+interface Position {
+  base: number;
+}
+
+function newState(settings: CsvSettings, line: number): CsvState {
+  return { settings, line, columns: undefined, build: undefined, headerEnd: false };
+}
+
+/** parseRecords over `text`, whose first character is at byte `base`: an OverCap becomes its DecodeError. */
+function parseAt(
+  state: CsvState,
+  text: string,
+  counter: ByteCounter,
+  base: number,
+  ...args: [pos: number, final: boolean, out: FaucetRecord[], limit: number]
+): number {
+  try {
+    return parseRecords(state, text, ...args);
+  } catch (error) {
+    if (error instanceof OverCap) throw tooLargeAt(state, base + counter.at(error.start), error.line);
+    throw error;
+  }
+}
+
+function tooLargeAt(state: CsvState, offset: number, recordLine: number): Error {
+  return recordTooLarge({
+    name: state.settings.name,
+    line: recordLine + 1,
+    offset,
+    cap: state.settings.maxRecordBytes,
+    hint: 'Is a quote left open?',
+  });
+}
+
+/** `feedRecords` options for a CSV decode: the pending record starts at `at.base`. */
+function feedOptions(state: CsvState, at: Position): FeedOptions {
+  const { delimiter, quoteChar, maxRecordBytes } = state.settings;
+  return {
+    scanner: createCsvRecordEndScanner({ delimiter: String.fromCharCode(delimiter), quote: quoteChar }),
+    maxRecordBytes,
+    tooLarge: () => tooLargeAt(state, at.base, state.line),
+    skipped: (bytes) => {
+      at.base += bytes;
+    },
+  };
+}
+
+function textChunksOf(input: ByteInput, settings: CsvSettings, stripBom: boolean) {
+  return textChunks(input, {
+    encoding: settings.encoding,
+    stripBom,
+    name: settings.name,
+    startOffset: settings.startOffset,
+  });
 }
 
 /**
@@ -363,61 +435,35 @@ export async function* decodeCsv(
   options: CsvDecodeOptions = {},
 ): AsyncGenerator<DecodedBatch, void, undefined> {
   const settings = resolveCsvOptions(options);
-  const state: CsvState = {
-    settings,
-    line: settings.startLine,
-    columns: undefined,
-    build: undefined,
-    headerEnd: false,
-  };
+  const at: Position = { base: settings.startOffset };
+  const state = newState(settings, settings.startLine);
   if (options.columns) startHeader(state, [...options.columns], settings.startLine);
-  yield* decodeWith(input, state, settings);
-}
-
-async function* decodeWith(
-  input: ByteInput,
-  state: CsvState,
-  settings: CsvSettings,
-): AsyncGenerator<DecodedBatch, void, undefined> {
   let want = settings.nextBatchSize();
-  let leftover = '';
-  let leftoverBytes = 0;
-  let base = settings.startOffset; // offset of leftover[0]
-  let reported = base;
+  let reported = at.base;
   let batch: FaucetRecord[] = [];
-  const chunks = textChunks(input, {
-    encoding: settings.encoding,
-    stripBom: settings.startOffset === 0,
-    name: settings.name,
-    startOffset: settings.startOffset,
-  });
   const parse = function* (text: string, bytes: number, final: boolean) {
     const counter = new ByteCounter(text, bytes);
     let pos = 0;
     for (;;) {
-      pos = parseRecords(state, text, pos, final, batch, want);
+      pos = parseAt(state, text, counter, at.base, pos, final, batch, want);
       if (state.headerEnd) {
         state.headerEnd = false;
         continue;
       }
       if (batch.length < want) break;
-      const offset = base + counter.at(pos);
+      const offset = at.base + counter.at(pos);
       reported = offset;
       yield { records: batch, offset, line: state.line };
       batch = [];
       want = settings.nextBatchSize();
     }
     const consumed = counter.at(pos);
-    base += consumed;
-    leftover = text.slice(pos);
-    leftoverBytes = bytes - consumed;
+    at.base += consumed;
+    return { stop: pos, bytes: consumed };
   };
-  for await (const chunk of chunks) {
-    if (leftover === '') base += chunk.skipped;
-    yield* parse(leftover + chunk.text, leftoverBytes + chunk.bytes, false);
-  }
-  yield* parse(leftover, leftoverBytes, true);
-  if (batch.length > 0 || base !== reported) yield { records: batch, offset: base, line: state.line };
+  const chunks = textChunksOf(input, settings, settings.startOffset === 0);
+  yield* feedRecords(chunks, feedOptions(state, at), parse);
+  if (batch.length > 0 || at.base !== reported) yield { records: batch, offset: at.base, line: state.line };
 }
 
 export interface CsvHeader {
@@ -437,31 +483,18 @@ export async function readCsvHeader(
   options: Omit<CsvDecodeOptions, 'columns' | 'hasHeader' | 'startOffset' | 'startLine'> = {},
 ): Promise<CsvHeader | undefined> {
   const settings = resolveCsvOptions({ ...options, batchSize: 1, startOffset: 0, startLine: 0 });
-  const state: CsvState = { settings, line: 0, columns: undefined, build: undefined, headerEnd: false };
-  let leftover = '';
-  let leftoverBytes = 0;
-  let base = 0;
+  const at: Position = { base: 0 };
+  const state = newState(settings, 0);
   const sink: FaucetRecord[] = [];
-  const chunks = textChunks(input, {
-    encoding: settings.encoding,
-    stripBom: true,
-    name: settings.name,
-    startOffset: 0,
-  });
-  const attempt = (text: string, bytes: number, final: boolean): CsvHeader | undefined => {
-    const pos = parseRecords(state, text, 0, final, sink, 1);
+  const parse = function* (text: string, bytes: number, final: boolean) {
     const counter = new ByteCounter(text, bytes);
-    if (state.columns) return { columns: state.columns, offset: base + counter.at(pos), line: state.line };
+    const pos = parseAt(state, text, counter, at.base, 0, final, sink, 1);
     const consumed = counter.at(pos);
-    base += consumed;
-    leftover = text.slice(pos);
-    leftoverBytes = bytes - consumed;
-    return undefined;
+    if (state.columns) yield { columns: state.columns, offset: at.base + consumed, line: state.line };
+    at.base += consumed;
+    return { stop: pos, bytes: consumed };
   };
-  for await (const chunk of chunks) {
-    if (leftover === '') base += chunk.skipped;
-    const header = attempt(leftover + chunk.text, leftoverBytes + chunk.bytes, false);
-    if (header) return header;
-  }
-  return attempt(leftover, leftoverBytes, true);
+  const headers = feedRecords(textChunksOf(input, settings, true), feedOptions(state, at), parse);
+  for await (const header of headers) return header;
+  return undefined;
 }

@@ -39,9 +39,13 @@ export interface DecodeOptions {
   /** `utf8` (default; invalid UTF-8 is an error) or `latin1`. */
   encoding?: TextEncoding;
   /**
-   * Largest record, in characters, before decoding gives up (default 64 Mi). It bounds memory
-   * when a file has no line breaks or an unbalanced quote.
+   * Largest record, in bytes of the (decompressed) input, not counting its line break (default
+   * 64 MiB). A larger one is a DecodeError naming the input, the line and byte offset where the
+   * record starts, and the cap; it bounds memory when a file has no line breaks or an unbalanced
+   * quote. The file and S3 sources expose it as `max_record_bytes`.
    */
+  maxRecordBytes?: number;
+  /** @deprecated Read as `maxRecordBytes`. */
   maxRecordChars?: number;
 }
 
@@ -53,11 +57,13 @@ export interface ResolvedDecodeOptions {
   startOffset: number;
   startLine: number;
   encoding: TextEncoding;
-  maxRecordChars: number;
+  maxRecordBytes: number;
 }
 
 export const DEFAULT_BATCH_SIZE = 1000;
-export const DEFAULT_MAX_RECORD_CHARS = 64 * 1024 * 1024;
+export const DEFAULT_MAX_RECORD_BYTES = 64 * 1024 * 1024;
+/** @deprecated The cap counts bytes now: `DEFAULT_MAX_RECORD_BYTES`. */
+export const DEFAULT_MAX_RECORD_CHARS = DEFAULT_MAX_RECORD_BYTES;
 
 function wholeNumber(value: number, path: string, min: number): number {
   if (!Number.isSafeInteger(value) || value < min) {
@@ -76,7 +82,11 @@ export function resolveDecodeOptions(options: DecodeOptions): ResolvedDecodeOpti
     startOffset: wholeNumber(options.startOffset ?? 0, 'start_offset', 0),
     startLine: wholeNumber(options.startLine ?? 0, 'start_line', 0),
     encoding: options.encoding ?? 'utf8',
-    maxRecordChars: wholeNumber(options.maxRecordChars ?? DEFAULT_MAX_RECORD_CHARS, 'max_record_chars', 1),
+    maxRecordBytes: wholeNumber(
+      options.maxRecordBytes ?? options.maxRecordChars ?? DEFAULT_MAX_RECORD_BYTES,
+      'max_record_bytes',
+      1,
+    ),
   };
 }
 

@@ -17,6 +17,8 @@ export interface DecodeErrorOptions {
   name: string;
   /** 1-based line where the bad record starts, when known. */
   line?: number;
+  /** Byte offset in the input where the bad record starts, when known. */
+  offset?: number;
   cause?: unknown;
 }
 
@@ -24,13 +26,39 @@ export interface DecodeErrorOptions {
 export class DecodeError extends SourceError {
   readonly file: string;
   readonly line: number | undefined;
+  readonly offset: number | undefined;
 
   constructor(message: string, options: DecodeErrorOptions) {
     const where = options.line === undefined ? options.name : `${options.name}:${options.line}`;
     super(`${where}: ${message}`, options.cause === undefined ? {} : { cause: options.cause });
     this.file = options.name;
     this.line = options.line;
+    this.offset = options.offset;
   }
+}
+
+function bytesText(bytes: number): string {
+  const mib = bytes / (1024 * 1024);
+  return Number.isInteger(mib) ? `${bytes} bytes (${mib} MiB)` : `${bytes} bytes`;
+}
+
+/**
+ * A record over `maxRecordBytes`: names the input, the line and byte offset where the record starts,
+ * and the cap. `hint` (a sentence) says what usually causes it in that format.
+ */
+export function recordTooLarge(options: {
+  name: string;
+  line: number;
+  offset: number;
+  cap: number;
+  hint: string;
+}): DecodeError {
+  return new DecodeError(
+    `the record starting at byte ${options.offset} is larger than max_record_bytes ` +
+      `(${bytesText(options.cap)}). ${options.hint} Raise max_record_bytes if records are meant to be ` +
+      'that large.',
+    { name: options.name, line: options.line, offset: options.offset },
+  );
 }
 
 /** A record cannot be encoded in the output format (e.g. a CSV column that is not in the header). */

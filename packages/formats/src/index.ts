@@ -20,7 +20,12 @@ export {
   type UnknownFieldPolicy,
 } from './csv-encode.js';
 export {
+  type CsvRecordEndOptions,
+  completeCsvRecordsLength,
+} from './csv-record-end.js';
+export {
   DEFAULT_BATCH_SIZE,
+  DEFAULT_MAX_RECORD_BYTES,
   DEFAULT_MAX_RECORD_CHARS,
   type DecodedBatch,
   type DecodeOptions,

@@ -13,7 +13,7 @@ import {
   type ResolvedDecodeOptions,
   resolveDecodeOptions,
 } from './decode-common.js';
-import { DecodeError, excerpt } from './errors.js';
+import { DecodeError, excerpt, recordTooLarge } from './errors.js';
 import { describeJsonType, jsonErrorMessage } from './jsonl.js';
 import { type ByteInput, textChunks } from './text-chunks.js';
 
@@ -62,13 +62,17 @@ function parseElement(text: string, settings: ResolvedDecodeOptions, state: Scan
 /**
  * Decode a JSON array of objects into batches of records. With `startOffset` > 0 the input must start
  * right after an element (where an earlier batch ended): the scanner expects `,` or `]` first.
+ *
+ * Each chunk is scanned once: an element cut by chunk boundaries is kept as a list of pieces and
+ * joined once, when its closing brace arrives (gluing `leftover + chunk` on every chunk made one huge
+ * element quadratic).
  */
 export async function* decodeJsonArray(
   input: ByteInput,
   options: DecodeOptions = {},
 ): AsyncGenerator<DecodedBatch, void, undefined> {
   const settings = resolveDecodeOptions(options);
-  const { maxRecordChars, name } = settings;
+  const { maxRecordBytes, name } = settings;
   let want = settings.nextBatchSize();
   const state: ScanState = {
     phase: settings.startOffset > 0 ? 'after' : 'start',
@@ -81,31 +85,56 @@ export async function* decodeJsonArray(
   const fail = (message: string): never => {
     throw new DecodeError(message, { name, line: state.line + 1 });
   };
-  let leftover = '';
-  let leftoverBytes = 0;
-  let resumeAt = 0; // inside an element: where scanning continues in leftover
-  let base = settings.startOffset;
+  // The element being read, when it started in an earlier chunk: its pieces, bytes and offset.
+  let pieces: string[] = [];
+  let pieceBytes = 0;
+  let elementOffset = 0;
+  // Inside a string, the previous chunk ended with an odd run of backslashes: the next character is
+  // escaped.
+  let escapeNext = false;
+  let base = settings.startOffset; // offset of the current chunk's first character
   let reported = base;
   let batch: FaucetRecord[] = [];
+  const tooLarge = (bytes: number) => {
+    if (bytes > maxRecordBytes) {
+      throw recordTooLarge({
+        name,
+        line: state.elementLine,
+        offset: elementOffset,
+        cap: maxRecordBytes,
+        hint: `It is array element ${state.elements + 1}.`,
+      });
+    }
+  };
 
-  const parse = function* (text: string, bytes: number) {
+  const scan = function* (text: string, bytes: number) {
     const counter = new ByteCounter(text, bytes);
     const len = text.length;
-    let p = resumeAt;
+    let p = 0;
     let elementStart = state.phase === 'element' ? 0 : -1;
     while (p < len) {
       const c = text.charCodeAt(p);
       if (state.phase === 'element') {
         if (state.inString) {
+          if (escapeNext) {
+            // The previous chunk ended with an escaping backslash: this first character is escaped.
+            escapeNext = false;
+            p++;
+            continue;
+          }
           const q = text.indexOf('"', p);
+          // Backslashes right before the quote (or the end of the chunk), back to `p`: before `p`
+          // no run of them goes on (an escaped character, an opening quote, or an even run).
+          let k = (q === -1 ? len : q) - 1;
+          while (k >= p && text.charCodeAt(k) === BACKSLASH) k--;
+          const run = (q === -1 ? len : q) - 1 - k;
           if (q === -1) {
+            escapeNext = run % 2 === 1;
             p = len;
             break;
           }
-          let k = q - 1;
-          while (k >= elementStart && text.charCodeAt(k) === BACKSLASH) k--;
           // An even number of backslashes before the quote: it closes the string.
-          if ((q - 1 - k) % 2 === 0) state.inString = false;
+          if (run % 2 === 0) state.inString = false;
           p = q + 1;
           continue;
         }
@@ -115,8 +144,15 @@ export async function* decodeJsonArray(
         else if (c === 125 || c === 93) {
           state.depth--;
           if (state.depth === 0) {
+            const tail = text.slice(elementStart, p);
+            // One join: `joined + tail` would make a rope that JSON.parse copies once more.
+            if (pieces.length > 0) pieces.push(tail);
+            const whole = pieces.length === 0 ? tail : pieces.join('');
+            if (whole.length * 3 > maxRecordBytes) tooLarge(Buffer.byteLength(whole, settings.encoding));
             state.elements++;
-            batch.push(parseElement(text.slice(elementStart, p), settings, state));
+            pieces = [];
+            pieceBytes = 0;
+            batch.push(parseElement(whole, settings, state));
             state.phase = 'after';
             elementStart = -1;
             if (batch.length >= want) {
@@ -161,6 +197,7 @@ export async function* decodeJsonArray(
           state.depth = 0;
           state.elementLine = state.line + 1;
           elementStart = p;
+          elementOffset = base + counter.at(p);
           break;
         case 'after':
           if (c === 44) state.phase = 'next';
@@ -175,15 +212,13 @@ export async function* decodeJsonArray(
           fail(`unexpected ${excerpt(text.slice(p, p + 20))} after the closing "]"`);
       }
     }
-    const keepFrom = elementStart >= 0 ? elementStart : len;
-    if (len - keepFrom > maxRecordChars) {
-      fail(`array element ${state.elements + 1} is longer than ${maxRecordChars} characters`);
+    if (elementStart >= 0) {
+      // The element goes on in the next chunk.
+      pieces.push(elementStart === 0 ? text : text.slice(elementStart));
+      pieceBytes += bytes - counter.at(elementStart);
+      tooLarge(pieceBytes);
     }
-    const consumed = counter.at(keepFrom);
-    base += consumed;
-    leftover = text.slice(keepFrom);
-    leftoverBytes = bytes - consumed;
-    resumeAt = p - keepFrom;
+    base += bytes;
   };
 
   const chunks = textChunks(input, {
@@ -194,9 +229,9 @@ export async function* decodeJsonArray(
   });
   let resumedAtEnd = settings.startOffset > 0;
   for await (const chunk of chunks) {
-    if (leftover === '') base += chunk.skipped;
+    base += chunk.skipped;
     if (resumedAtEnd && chunk.text.trim() !== '') resumedAtEnd = false;
-    yield* parse(leftover + chunk.text, leftoverBytes + chunk.bytes);
+    yield* scan(chunk.text, chunk.bytes);
   }
   // Resuming at the offset of the last batch (after the closing "]") leaves nothing to read.
   if (state.phase !== 'start' && state.phase !== 'end' && !resumedAtEnd) {

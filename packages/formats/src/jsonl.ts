@@ -11,7 +11,8 @@ import {
   type ResolvedDecodeOptions,
   resolveDecodeOptions,
 } from './decode-common.js';
-import { DecodeError, excerpt } from './errors.js';
+import { DecodeError, excerpt, recordTooLarge } from './errors.js';
+import { feedRecords, lineEndScanner } from './record-feed.js';
 import { type ByteInput, textChunks } from './text-chunks.js';
 
 const OPEN_BRACE = 123;
@@ -56,14 +57,20 @@ export async function* decodeJsonl(
   options: DecodeOptions = {},
 ): AsyncGenerator<DecodedBatch, void, undefined> {
   const settings = resolveDecodeOptions(options);
-  const { maxRecordChars } = settings;
+  const { maxRecordBytes, name } = settings;
   let want = settings.nextBatchSize();
   let line = settings.startLine;
-  let leftover = '';
-  let leftoverBytes = 0;
-  let base = settings.startOffset;
+  let base = settings.startOffset; // offset of the first character of the text being parsed
   let reported = base;
   let batch: FaucetRecord[] = [];
+  const tooLarge = (offset: number) =>
+    recordTooLarge({
+      name,
+      line: line + 1,
+      offset,
+      cap: maxRecordBytes,
+      hint: 'Does the file have line breaks?',
+    });
   const parse = function* (text: string, bytes: number, final: boolean) {
     const counter = new ByteCounter(text, bytes);
     const len = text.length;
@@ -71,18 +78,17 @@ export async function* decodeJsonl(
     while (p < len) {
       let nl = text.indexOf('\n', p);
       if (nl === -1) {
-        if (!final) {
-          if (len - p > maxRecordChars) {
-            throw new DecodeError(`a line is longer than ${maxRecordChars} characters`, {
-              name: settings.name,
-              line: line + 1,
-            });
-          }
-          break;
-        }
+        if (!final) break;
         nl = len;
       }
       const end = nl > p && text.charCodeAt(nl - 1) === CR ? nl - 1 : nl;
+      // Cheap first: a UTF-16 unit is at most three UTF-8 bytes.
+      if (
+        (end - p) * 3 > maxRecordBytes &&
+        Buffer.byteLength(text.slice(p, end), settings.encoding) > maxRecordBytes
+      ) {
+        throw tooLarge(base + counter.at(p));
+      }
       line++;
       if (end > p) {
         const record = parseLine(text.slice(p, end), settings, line);
@@ -100,20 +106,23 @@ export async function* decodeJsonl(
     const stop = Math.min(p, len);
     const consumed = counter.at(stop);
     base += consumed;
-    leftover = text.slice(stop);
-    leftoverBytes = bytes - consumed;
+    return { stop, bytes: consumed };
   };
   const chunks = textChunks(input, {
     encoding: settings.encoding,
     stripBom: settings.startOffset === 0,
-    name: settings.name,
+    name,
     startOffset: settings.startOffset,
   });
-  for await (const chunk of chunks) {
-    if (leftover === '') base += chunk.skipped;
-    yield* parse(leftover + chunk.text, leftoverBytes + chunk.bytes, false);
-  }
-  if (leftover !== '') yield* parse(leftover, leftoverBytes, true);
+  const feed = {
+    scanner: lineEndScanner,
+    maxRecordBytes,
+    tooLarge: () => tooLarge(base),
+    skipped: (bytes: number) => {
+      base += bytes;
+    },
+  };
+  yield* feedRecords(chunks, feed, parse);
   if (batch.length > 0 || base !== reported) yield { records: batch, offset: base, line };
 }
 

@@ -157,8 +157,17 @@ describe('CSV decoding (RFC 4180)', () => {
 
   it('guards memory against a quote that never closes', async () => {
     const text = `a\n"${'x'.repeat(5000)}`;
-    const error = await collect(decodeCsv(pieces(text, 100), { maxRecordChars: 1000 })).catch((e) => e);
-    expect(error.message).toMatch(/a record is longer than 1000 characters; is a quote left open\?/);
+    const error = await collect(decodeCsv(pieces(text, 100), { maxRecordBytes: 1000, name: 'q.csv' })).catch(
+      (e) => e,
+    );
+    expect(error).toBeInstanceOf(DecodeError);
+    expect(error.message).toBe(
+      'q.csv:2: the record starting at byte 2 is larger than max_record_bytes (1000 bytes). ' +
+        'Is a quote left open? Raise max_record_bytes if records are meant to be that large.',
+    );
+    // The option's earlier name still works.
+    const old = await collect(decodeCsv(pieces(text, 100), { maxRecordChars: 1000 })).catch((e) => e);
+    expect(old.message).toMatch(/larger than max_record_bytes \(1000 bytes\)/);
   });
 });
 

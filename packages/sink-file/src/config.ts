@@ -1,4 +1,5 @@
-/** The `file` sink's config, as a user writes it under `sink.config`. */
+/** The `file` sink's config, as a user writes it under `sink.config`, and how it may be used. */
+import type { ConfigIssue, SinkUse } from '@faucet/core';
 import { z } from 'zod';
 
 export const fileSinkConfigSchema = z
@@ -14,8 +15,8 @@ export const fileSinkConfigSchema = z
       .enum(['append', 'overwrite'])
       .default('append')
       .describe(
-        'append: add to the file; ' +
-          'overwrite: write a staging file and replace the file with it when the run ends',
+        'append: add to the file; overwrite: write a staging file and replace the file with it when ' +
+          'the run ends well (not with a state store: each run must read everything)',
       ),
     compression: z.enum(['auto', 'gzip', 'none']).default('auto').describe('auto: gzip for *.gz paths'),
     delimiter: z
@@ -68,3 +69,23 @@ export function formatFromExtension(path: string): 'jsonl' | 'csv' | undefined {
 
 export type FileSinkConfig = z.infer<typeof fileSinkConfigSchema>;
 export type FileSinkConfigInput = z.input<typeof fileSinkConfigSchema>;
+
+/**
+ * Overwrite mode replaces the file with what one run wrote. With a durable state store a run reads
+ * only what is new since the last one, so after a complete run the next would replace the whole
+ * output with just the new records (often none): refused, for the sink and for a dead-letter sink.
+ */
+export function fileSinkUseIssues(config: Pick<FileSinkConfig, 'mode'>, use: SinkUse): ConfigIssue[] {
+  if (config.mode !== 'overwrite' || !use.durableState) return [];
+  const message =
+    use.role === 'dlq'
+      ? 'overwrite cannot be used for a dead-letter file with a state store: each run would ' +
+        'replace the file with its own failed records, and those of earlier runs are not read again. ' +
+        'Use mode: append'
+      : 'overwrite cannot be used with a state store: overwrite replaces the file with what one ' +
+        'run wrote, and with a state store each run reads only what is new since the last one, so the ' +
+        'run after a complete one would replace the file with just the new records (often none). Use ' +
+        "mode: append to add each run's new records to the file, or remove the state store so that " +
+        'every run reads everything and replaces the file';
+  return [{ path: 'mode', message }];
+}

@@ -4,10 +4,16 @@
  * exports serve programmatic use.
  */
 import { connectorPackage, defineSink } from '@faucet/core';
-import { type FileSinkConfig, fileSinkConfigSchema } from './config.js';
+import { type FileSinkConfig, fileSinkConfigSchema, fileSinkUseIssues } from './config.js';
 import { createFileSink } from './sink.js';
 
-export { type FileSinkConfig, type FileSinkConfigInput, fileSinkConfigSchema } from './config.js';
+export {
+  type FileSinkConfig,
+  type FileSinkConfigInput,
+  fileSinkConfigSchema,
+  fileSinkUseIssues,
+} from './config.js';
+export { flushMarkPath } from './flush-mark.js';
 export {
   type CloseOutcome,
   createFileSink,
@@ -20,6 +26,7 @@ export default defineSink<FileSinkConfig>({
   ...connectorPackage(import.meta.url),
   description: 'Writes records to a JSON Lines or CSV file (append, or atomic overwrite), gzip by extension',
   configSchema: fileSinkConfigSchema,
+  checkUse: fileSinkUseIssues,
   create(config, env) {
     return createFileSink(config, { logger: env.logger });
   },

@@ -5,16 +5,17 @@
  * the file stays readable after a crash and appending adds members.
  *
  * Modes:
- * - append (default): open with O_APPEND; never truncate. A CSV header is written only into an empty
- *   file; a non-empty CSV file's header row decides the columns.
+ * - append (default): open with O_APPEND. A CSV header is written only into an empty file; a
+ *   non-empty CSV file's header row decides the columns. Only bytes no checkpoint can cover are ever
+ *   cut: after a failed write or flush (a full disk), the file goes back to its size at the last
+ *   flush; on opening, a torn record a killed run left at the end is cut (append-end.ts).
  * - overwrite: rows go to a staging file beside the target (`.<name>.faucet-partial`) and `close()`
- *   renames it over the target, so the old file stays whole until a run ends. A run that does not end
- *   well (a crash, or `close({ status: 'failed' | 'cancelled' })`) leaves the staging file, and the
- *   next run continues it: it resumes from the last checkpoint, and the rows before that checkpoint
- *   are in the staging file, not in the target.
+ *   renames it over the target, so the old file stays whole until a run ends well. Each run starts
+ *   a fresh staging file: a run in overwrite mode reads everything (a durable state store is refused,
+ *   see `fileSinkUseIssues`), so rows an unfinished run staged would be written twice.
  */
 import { createReadStream } from 'node:fs';
-import { type FileHandle, mkdir, open, rename, stat } from 'node:fs/promises';
+import { rename } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
   ErrorCodes,
@@ -35,9 +36,13 @@ import {
   resolveCompression,
 } from '@faucet/formats';
 import { type FileSinkConfig, formatFromExtension } from './config.js';
+import { flushMarkPath } from './flush-mark.js';
+import { errorCode, fsyncDirectory, type OpenFile, OutputFile } from './output-file.js';
 
 export interface FileSinkOptions {
   logger?: Logger;
+  /** Opens the output (default: fs.promises.open); tests inject a handle whose writes fail. */
+  openFile?: OpenFile;
 }
 
 /** How the run that used the sink ended; the engine's `PipelineResult.status`. */
@@ -60,30 +65,6 @@ export function stagingPath(path: string): string {
   return join(dirname(path), `.${basename(path)}.faucet-partial`);
 }
 
-function errorCode(error: unknown): string {
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' ? code : error instanceof Error ? error.message : String(error);
-}
-
-async function fsyncDirectory(dir: string): Promise<void> {
-  let handle: FileHandle | undefined;
-  try {
-    handle = await open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // Some platforms and file systems cannot fsync a directory; the rename itself is still atomic.
-  } finally {
-    await handle?.close().catch(() => {});
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
-}
-
 export function createFileSink(config: FileSinkConfig, options: FileSinkOptions = {}): FileSink {
   const logger = options.logger ?? silentLogger;
   const target = resolve(config.path);
@@ -92,12 +73,11 @@ export function createFileSink(config: FileSinkConfig, options: FileSinkOptions 
   const overwrite = config.mode === 'overwrite';
   const writingTo = overwrite ? stagingPath(target) : target;
 
-  let handle: FileHandle | undefined;
-  let opening: Promise<FileHandle> | undefined;
+  let output: OutputFile | undefined;
+  let opening: Promise<OutputFile> | undefined;
   let encoder: CsvEncoder | undefined;
   let held: string[] = [];
   let heldChars = 0;
-  let created = false; // the file was created by this instance: fsync its directory once
   let failed = false;
   let closed = false;
 
@@ -122,63 +102,66 @@ export function createFileSink(config: FileSinkConfig, options: FileSinkOptions 
     return header?.columns;
   };
 
-  const openFile = async (): Promise<FileHandle> => {
-    await mkdir(dirname(writingTo), { recursive: true });
-    const existed = await exists(writingTo);
-    if (overwrite && existed) {
-      logger.warn('continuing the staging file of an earlier run that did not finish', {
-        file: writingTo,
-        hint: 'delete it to start over',
-      });
-    }
-    // a+: O_APPEND for writes, and reads to check how the file ends.
-    const file = await open(writingTo, 'a+');
-    created = !existed;
-    const { size } = await file.stat();
+  const openOutput = async (): Promise<OutputFile> => {
+    const file = await OutputFile.open({
+      path: writingTo,
+      name: config.path,
+      staging: overwrite,
+      format,
+      gzip,
+      delimiter: config.delimiter,
+      fsync: config.fsync,
+      // Appending CSV or gzip, a flush mark lets the next run find a torn end (see flush-mark.ts).
+      markPath: !overwrite && (gzip || format === 'csv') ? flushMarkPath(target) : undefined,
+      logger,
+      ...(options.openFile ? { openFile: options.openFile } : {}),
+    });
     if (format === 'csv') {
-      const columns = size > 0 && config.header ? await existingColumns(writingTo) : undefined;
+      const columns = file.size > 0 && config.header ? await existingColumns(writingTo) : undefined;
       encoder = createCsvEncoder({
         delimiter: config.delimiter,
-        header: config.header && size === 0,
+        header: config.header && file.size === 0,
         onUnknownField: config.on_unknown_field,
         name: config.path,
         ...(columns ? { columns } : {}),
       });
     }
-    if (size > 0 && !gzip) {
-      // A file that does not end with a line break (written by hand, or a write torn by a crash):
-      // start on a new line rather than glue the first record to its last line.
-      const last = Buffer.alloc(1);
-      await file.read(last, 0, 1, size - 1);
-      if (last[0] !== 10) {
-        logger.warn('the file does not end with a line break; starting on a new line', { file: writingTo });
-        held.push('\n');
-        heldChars += 1;
-      }
+    if (!gzip && !file.endsWithLineBreak) {
+      // A complete last record without a line break (a file written by hand): start on a new line
+      // rather than glue the first record to it.
+      logger.warn('the file does not end with a line break; starting on a new line', { file: writingTo });
+      held.push('\n');
+      heldChars += 1;
     }
     return file;
   };
 
-  const ensureOpen = (): Promise<FileHandle> => {
-    if (handle) return Promise.resolve(handle);
-    opening ??= openFile().then((file) => {
-      handle = file;
+  const ensureOpen = (): Promise<OutputFile> => {
+    if (output) return Promise.resolve(output);
+    opening ??= openOutput().then((file) => {
+      output = file;
       return file;
     });
     return opening;
   };
 
-  const writeHeld = async (file: FileHandle): Promise<void> => {
+  /** After a failed write or sync nothing more is written: no checkpoint may pass the lost rows. */
+  const refuseAfterLoss = (what: string): void => {
+    const lost = output?.lost;
+    if (lost === undefined) return;
+    throw new SinkError(
+      `cannot ${what} ${JSON.stringify(config.path)}: an earlier write failed (${errorCode(lost)}), ` +
+        'so rows written since the last flush are not in the file',
+      { code: ErrorCodes.SINK_FLUSH_FAILED, connector: 'file', cause: lost },
+    );
+  };
+
+  const writeHeld = async (file: OutputFile): Promise<void> => {
     if (heldChars === 0) return;
     const text = held.length === 1 ? (held[0] as string) : held.join('');
     held = [];
     heldChars = 0;
-    const data = gzip ? await gzipMember(text) : Buffer.from(text, 'utf8');
-    let done = 0;
-    while (done < data.length) {
-      const { bytesWritten } = await file.write(data, done, data.length - done);
-      done += bytesWritten;
-    }
+    await file.append(gzip ? await gzipMember(text) : Buffer.from(text, 'utf8'));
   };
 
   const encode = (records: FaucetRecord[]): string => {
@@ -187,57 +170,53 @@ export function createFileSink(config: FileSinkConfig, options: FileSinkOptions 
   };
 
   const flush = async (): Promise<void> => {
-    if (!handle && !opening && heldChars === 0) return;
+    refuseAfterLoss('flush');
+    if (!output && !opening && heldChars === 0) return;
     try {
       const file = await ensureOpen();
       await writeHeld(file);
-      if (config.fsync) {
-        await file.datasync();
-        if (created) {
-          await fsyncDirectory(dirname(writingTo));
-          created = false;
-        }
-      }
+      await file.sync();
     } catch (error) {
       fail('flush', error, ErrorCodes.SINK_FLUSH_FAILED);
     }
   };
 
-  return {
-    writingTo,
-    appends: !overwrite,
-    async write(records) {
-      if (closed) throw new SinkError(`the file sink for ${JSON.stringify(config.path)} is closed`);
-      if (records.length === 0) return;
-      try {
-        const file = await ensureOpen();
-        const text = encode(records);
-        held.push(text);
-        heldChars += text.length;
-        if (heldChars >= config.buffer_bytes) await writeHeld(file);
-      } catch (error) {
-        fail('write to', error, ErrorCodes.SINK_WRITE_FAILED);
-      }
-    },
-    flush,
-    async close(outcome: CloseOutcome = {}) {
-      if (closed) return;
-      closed = true;
-      const commit = overwrite && !failed && (outcome.status === undefined || outcome.status === 'ok');
-      try {
-        if (commit) await ensureOpen(); // a run without rows still replaces the target (with an empty file)
-        await flush();
-      } finally {
-        await handle?.close().catch(() => {});
-        handle = undefined;
-      }
-      if (!commit) return;
-      try {
-        await rename(writingTo, target);
-        if (config.fsync) await fsyncDirectory(dirname(target));
-      } catch (error) {
-        fail('replace', error, ErrorCodes.SINK_FLUSH_FAILED);
-      }
-    },
+  const write = async (records: FaucetRecord[]): Promise<void> => {
+    if (closed) throw new SinkError(`the file sink for ${JSON.stringify(config.path)} is closed`);
+    refuseAfterLoss('write to');
+    if (records.length === 0) return;
+    try {
+      const file = await ensureOpen();
+      const text = encode(records);
+      held.push(text);
+      heldChars += text.length;
+      if (heldChars >= config.buffer_bytes) await writeHeld(file);
+    } catch (error) {
+      fail('write to', error, ErrorCodes.SINK_WRITE_FAILED);
+    }
   };
+
+  const close = async (outcome: CloseOutcome = {}): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    const ok = outcome.status === undefined || outcome.status === 'ok';
+    const commit = overwrite && !failed && ok;
+    try {
+      if (commit) await ensureOpen(); // a run without rows still replaces the target (with an empty file)
+      // After a loss there is nothing left to flush: the rows held were dropped with the failed write.
+      if (output?.lost === undefined) await flush();
+    } finally {
+      await output?.close();
+      output = undefined;
+    }
+    if (!commit) return;
+    try {
+      await rename(writingTo, target);
+      if (config.fsync) await fsyncDirectory(dirname(target));
+    } catch (error) {
+      fail('replace', error, ErrorCodes.SINK_FLUSH_FAILED);
+    }
+  };
+
+  return { writingTo, appends: !overwrite, write, flush, close };
 }

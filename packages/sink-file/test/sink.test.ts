@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   ConfigError,
-  createFileStateStore,
   type FaucetRecord,
   isFaucetError,
   type JsonObject,
@@ -186,14 +185,17 @@ describe('file sink: overwrite mode', () => {
     expect(await readFile(path, 'utf8')).toBe('{"old":true}\n');
     expect(await jsonl(stagingPath(path))).toEqual(rows(1, 3));
 
-    // The next run resumes after the checkpoint: it continues the staging file, then replaces.
-    const resumed = sink({ path, mode: 'overwrite' });
-    await resumed.write(rows(4, 5), ctx);
+    // The next run reads everything again (overwrite runs have no state store): it starts a fresh
+    // staging file, so the rows the failed run staged are not written twice.
+    const next = sink({ path, mode: 'overwrite' });
+    await next.write(rows(1, 5), ctx);
     expect(await readFile(path, 'utf8')).toBe('{"old":true}\n');
-    await resumed.close({ status: 'ok' });
+    await next.close({ status: 'ok' });
     expect(await jsonl(path)).toEqual(rows(1, 5));
     expect(existsSync(stagingPath(path))).toBe(false);
-    expect(warnings).toContain('continuing the staging file of an earlier run that did not finish');
+    expect(warnings).toContain(
+      'discarding the staging file of an earlier run that did not finish; this run starts over',
+    );
   });
 
   it('a crash (no close) leaves the old file; a run with no rows leaves an empty file', async () => {
@@ -209,10 +211,9 @@ describe('file sink: overwrite mode', () => {
     expect(await readFile(path, 'utf8')).toBe('');
   });
 
-  it('through runPipeline: a failed run and its resumed run leave every row, once', async () => {
+  it('through runPipeline: a failed run leaves the old file; the next run leaves every row, once', async () => {
     const path = join(dir, 'out.jsonl');
     await writeFile(path, '{"old":true}\n');
-    const state = createFileStateStore({ path: join(dir, 'state') });
     const all = rows(1, 50);
     const source = (failAt?: number): Source => ({
       async *read(context) {
@@ -223,7 +224,8 @@ describe('file sink: overwrite mode', () => {
         }
       },
     });
-    const options = { state, pipeline: 'overwrite', batchSize: 10, retry: false as const };
+    // No state store: each run reads everything (with a durable one, overwrite is refused).
+    const options = { pipeline: 'overwrite', batchSize: 10, retry: false as const };
     const first = sink({ path, mode: 'overwrite' });
     const failed = await runPipeline({ ...options, source: source(3), sink: first });
     expect(failed.status).toBe('failed');
@@ -235,6 +237,19 @@ describe('file sink: overwrite mode', () => {
     expect(ok.status).toBe('ok');
     await second.close({ status: ok.status });
     expect(await jsonl(path)).toEqual(all);
+  });
+
+  it('is refused with a durable state store (checkUse), for the sink and for a dead-letter sink', () => {
+    const overwrite = fileSinkConfigSchema.parse({ path: 'out.jsonl', mode: 'overwrite' });
+    const append = fileSinkConfigSchema.parse({ path: 'out.jsonl' });
+    const check = fileSinkDescriptor.checkUse as NonNullable<typeof fileSinkDescriptor.checkUse>;
+    expect(check(overwrite, { role: 'sink', durableState: false })).toEqual([]);
+    expect(check(append, { role: 'sink', durableState: true })).toEqual([]);
+    const [issue] = check(overwrite, { role: 'sink', durableState: true });
+    expect(issue?.path).toBe('mode');
+    expect(issue?.message).toMatch(/^overwrite cannot be used with a state store: .* Use mode: append/);
+    const [dlq] = check(overwrite, { role: 'dlq', durableState: true });
+    expect(dlq?.message).toMatch(/^overwrite cannot be used for a dead-letter file with a state store/);
   });
 });
 

@@ -45,6 +45,16 @@ export const fileSourceConfigSchema = z
       .boolean()
       .default(false)
       .describe('csv: accept rows with more or fewer fields than the header'),
+    max_record_bytes: z
+      .number()
+      .int()
+      .min(1)
+      .max(512 * 1024 * 1024)
+      .default(64 * 1024 * 1024)
+      .describe(
+        'Largest record in bytes (not counting its line break) before reading fails with an error naming ' +
+          'the file, line and byte offset; bounds memory when a file lacks line breaks or leaves a quote open',
+      ),
     replication_method: replicationMethodSchema,
     allow_empty: z
       .boolean()

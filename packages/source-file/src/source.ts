@@ -98,6 +98,7 @@ export function createFileSource(config: FileSourceConfig, options: FileSourceOp
     typed: config.typed,
     flexible: config.flexible,
     encoding: config.encoding,
+    maxRecordBytes: config.max_record_bytes,
   };
 
   /** The decompressed bytes of `file` from `from` (decoded offset) up to `size` bytes of the file. */

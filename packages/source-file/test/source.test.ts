@@ -140,6 +140,41 @@ describe('file source: check, discover and config errors', () => {
   });
 });
 
+describe('file source: max_record_bytes', () => {
+  it('fails on a record over the cap naming file, line, byte offset and cap, also after a resume', async () => {
+    const huge = `{"id":26,"blob":"${'x'.repeat(5000)}"}\n`;
+    await writeFile('big.jsonl', `${jsonlRows(1, 25)}${huge}${jsonlRows(27, 27)}`);
+    const source = fileSource({ path: 'big.jsonl', max_record_bytes: 4096 });
+    const pages = await readPages(source, { batchSize: 10, maxPages: 2 });
+    const error = await readPages(source, { bookmark: lastBookmark(pages), batchSize: 10 }).catch((e) => e);
+    expect(error.code).toBe('SOURCE_FAILED');
+    expect(error.message).toBe(
+      `big.jsonl:26: the record starting at byte ${jsonlRows(1, 25).length} is larger than max_record_bytes ` +
+        '(4096 bytes). Does the file have line breaks? Raise max_record_bytes if records are meant to be ' +
+        'that large.',
+    );
+    // Raised, the same file reads to the end.
+    const all = await readPages(fileSource({ path: 'big.jsonl', max_record_bytes: 8192 }), { batchSize: 10 });
+    expect(ids(recordsOf(all))).toEqual(range(1, 27));
+  });
+
+  it('applies to CSV, where an unclosed quote would otherwise hold the rest of the file', async () => {
+    await writeFile('open.csv', `id,note\n1,"fine"\n2,"never closed\n${'3,x\n'.repeat(2000)}`);
+    const error = await readPages(fileSource({ path: 'open.csv', max_record_bytes: 1024 })).catch((e) => e);
+    expect(error.message).toMatch(
+      /^open\.csv:3: the record starting at byte 17 is larger than max_record_bytes \(1024 bytes\)\. Is a quote left open\?/,
+    );
+  });
+
+  it('defaults to 64 MiB and refuses a cap that is not a positive whole number', () => {
+    expect(fileSourceDescriptor.configSchema['~standard'].validate({ path: 'x' })).toMatchObject({
+      value: { max_record_bytes: 64 * 1024 * 1024 },
+    });
+    const bad = fileSourceDescriptor.configSchema['~standard'].validate({ path: 'x', max_record_bytes: 0 });
+    expect((bad as { issues?: unknown[] }).issues).toHaveLength(1);
+  });
+});
+
 describe('file source: resume by byte offset', () => {
   it('resumes after 3 pages with exactly the rest, then reads only rows appended later', async () => {
     await writeFile('events.jsonl', jsonlRows(1, 100));

@@ -8,6 +8,9 @@ import {
   ConfigError,
   configJsonSchema,
   type JsonObject,
+  type SinkDescriptor,
+  type SinkUse,
+  type StateStoreDescriptor,
   type Transform,
 } from '@faucet/core';
 import type { AnyDescriptor, ConnectorKind, ResolvedConnector } from '../discovery/index.js';
@@ -49,6 +52,43 @@ export async function checkConnectorConfig(
   const out: LoadedConnector = { ...loaded, templated: templates.length > 0 };
   if (!result.issues && templates.length === 0) out.config = result.value;
   return out;
+}
+
+/**
+ * Ask a row's sink and dead-letter sink whether they can be used with the row's state store
+ * (`SinkDescriptor.checkUse`): e.g. the file sink refuses `mode: overwrite` with a durable store.
+ * Problems are collected at `<sink>.config.<path>`. Templated configs are checked with the template
+ * text in place of each `${parent.…}` value.
+ */
+export async function checkSinkUses(
+  row: { sink: LoadedConnector; dlq?: LoadedConnector | undefined; state?: LoadedConnector | undefined },
+  issues: LocatedIssue[],
+): Promise<void> {
+  const state = row.state?.descriptor as StateStoreDescriptor<unknown> | undefined;
+  const durableState = state !== undefined && state.durable !== false;
+  const uses: Array<[LoadedConnector | undefined, SinkUse['role']]> = [
+    [row.sink, 'sink'],
+    [row.dlq, 'dlq'],
+  ];
+  for (const [connector, role] of uses) {
+    const descriptor = connector?.descriptor as SinkDescriptor<unknown> | undefined;
+    if (!connector || !descriptor?.checkUse) continue;
+    let config = connector.config;
+    if (config === undefined) {
+      const result = await descriptor.configSchema['~standard'].validate(
+        mapTemplates(connector.spec.config, (t) => t.text),
+      );
+      if (result.issues) continue; // reported by checkConnectorConfig
+      config = result.value;
+    }
+    const at = `${connector.spec.at}.config`;
+    for (const issue of descriptor.checkUse(config, { role, durableState })) {
+      issues.push({
+        path: joinPath(at, issue.path),
+        message: `${issue.message} (sink "${connector.spec.type}")`,
+      });
+    }
+  }
 }
 
 /** Build a row's transforms; problems are collected. */

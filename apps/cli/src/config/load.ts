@@ -16,6 +16,7 @@ import {
   buildTransforms,
   checkBlocksDespiteStructure,
   checkConnectorConfig,
+  checkSinkUses,
   type LoadedConnector,
 } from './check.js';
 import { dotEnvLookup } from './env.js';
@@ -261,6 +262,7 @@ export async function loadPipeline(
       if (problem) issues.push({ path: row.at === 'pipeline' ? 'name' : `${row.at}.id`, message: problem });
     }
     if (!source || !sink || (row.state && !state) || (row.dlq && !dlq)) continue;
+    await checkSinkUses({ sink, dlq, state }, issues);
     const connectors: LoadedRow['connectors'] = { source, sink };
     if (state) connectors.state = state;
     if (dlq) connectors.dlq = dlq;

@@ -57,8 +57,8 @@ export function createMemoryStateStore(): StateStore {
 
 export const memoryStateStore = defineStateStore<MemoryStateStoreConfig>({
   id: 'memory',
-  durable: false,
   description: 'Keeps state in memory for the life of the process (tests and one-shot runs; not durable)',
+  durable: false,
   configSchema: memoryStateStoreConfigSchema,
   create() {
     return createMemoryStateStore();

@@ -30,6 +30,8 @@ export const HOMEPAGE_BASE = 'https://github.com/faucet-data/faucet/tree/main';
 export const BUGS_URL = 'https://github.com/faucet-data/faucet/issues';
 export const LICENSE_ID = 'Apache-2.0';
 export const ENGINES_NODE = '>=20.19';
+/** Any core of the current major line (0.x now); `faucet.apiVersion` is the contract the CLI checks. */
+export const CORE_PEER_RANGE = 'workspace:^0';
 export const FILES = ['dist', 'src', '!dist/.tsbuildinfo', 'README.md'];
 /** Top-level entries a tarball may hold (npm adds package.json, README and LICENSE by itself). */
 const ALLOWED_TOP = new Set(['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'dist', 'src']);
@@ -148,6 +150,13 @@ export function manifestProblems(dir, manifest, { rootLicense, versions }) {
     'add "./package.json": "./package.json" to "exports"',
   );
 
+  const corePeer = manifest.peerDependencies?.['@faucet/core'];
+  want(
+    'peerDependencies.@faucet/core',
+    corePeer === undefined || corePeer === CORE_PEER_RANGE,
+    `set ${show(CORE_PEER_RANGE)}: the current major line, so a minor release of core does not force a ` +
+      'major release of every package (changesets; see CONTRIBUTING.md)',
+  );
   for (const [field, deps] of [
     ['dependencies', manifest.dependencies],
     ['peerDependencies', manifest.peerDependencies],
@@ -184,8 +193,8 @@ export function manifestProblems(dir, manifest, { rootLicense, versions }) {
     }
     want(
       'peerDependencies',
-      manifest.peerDependencies?.['@faucet/core'] === 'workspace:^',
-      'a connector has "peerDependencies": {"@faucet/core": "workspace:^"} (one core per process)',
+      manifest.peerDependencies?.['@faucet/core'] !== undefined,
+      `a connector has "peerDependencies": {"@faucet/core": ${show(CORE_PEER_RANGE)}} (one core per process)`,
     );
     want(
       'dependencies',

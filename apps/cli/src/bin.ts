@@ -2,7 +2,7 @@
 import module from 'node:module';
 import { capYoungGeneration } from './young-generation.js';
 
-// Node 22+: re-executes in place with Node 20's young-generation limit for commands that move
+// Node 24+: re-executes in place with Node 20's young-generation limit for commands that move
 // records (peak RSS; see young-generation.ts). Returns at once everywhere else.
 capYoungGeneration();
 // Node 22.1+ keeps compiled code on disk between runs (a faster start); older Nodes lack the call.

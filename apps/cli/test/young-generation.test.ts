@@ -1,11 +1,11 @@
 /**
- * On Node 22+ the CLI re-executes itself in place with Node 20's young-generation limit for the
+ * On Node 24+ the CLI re-executes itself in place with Node 20's young-generation limit for the
  * commands that move records (peak RSS, BENCHMARKS.md "Node 20, 22 and 24"). The decision as a pure
  * function, then through the real CLI on whatever Node runs this suite (CI runs it on 20 and 24).
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SEMI_SPACE_MB, youngGenerationReexec } from '../src/young-generation.js';
+import { FROM_NODE_MAJOR, SEMI_SPACE_MB, youngGenerationReexec } from '../src/young-generation.js';
 import {
   assertBuilt,
   cleanupTempDirs,
@@ -28,7 +28,7 @@ const facts = (over: Partial<Parameters<typeof youngGenerationReexec>[0]> = {}) 
 });
 
 describe('youngGenerationReexec', () => {
-  it('re-executes a run on Node 22 and 24 with the flag before the script, keeping every argument', () => {
+  it('re-executes a run on Node 24 with the flag before the script, keeping every argument', () => {
     expect(youngGenerationReexec(facts({ execArgv: ['--import', 'probe.mjs'] }), '/usr/bin/node')).toEqual([
       '/usr/bin/node',
       '--import',
@@ -38,13 +38,14 @@ describe('youngGenerationReexec', () => {
       'run',
       'pipeline.yaml',
     ]);
-    expect(youngGenerationReexec(facts({ nodeVersion: 'v22.23.5' }), 'node')).toContain(FLAG);
+    expect(youngGenerationReexec(facts({ nodeVersion: 'v26.1.0' }), 'node')).toContain(FLAG);
     const dlq = facts({ argv: ['node', 'bin.js', '--quiet', 'dlq', 'replay'] });
     expect(youngGenerationReexec(dlq, 'node')).toContain(FLAG);
   });
 
-  it('leaves Node 20, short commands, a flag already given, FAUCET_V8_DEFAULTS=1 and no execve alone', () => {
+  it('leaves Node 20 and 22, short commands, a flag already given, FAUCET_V8_DEFAULTS=1 and no execve alone', () => {
     expect(youngGenerationReexec(facts({ nodeVersion: 'v20.20.2' }), 'node')).toBeUndefined();
+    expect(youngGenerationReexec(facts({ nodeVersion: 'v22.23.5' }), 'node')).toBeUndefined();
     for (const command of ['--version', 'validate', 'connectors', 'state']) {
       expect(youngGenerationReexec(facts({ argv: ['node', 'bin.js', command] }), 'node')).toBeUndefined();
     }
@@ -61,7 +62,7 @@ describe('faucet run on this Node', () => {
   beforeAll(assertBuilt);
   afterAll(cleanupTempDirs);
 
-  it('runs in the same process, with the limit on Node 22+ and without it on Node 20', async () => {
+  it('runs in the same process, with the limit on Node 24+ and without it on Node 20 and 22', async () => {
     const dir = tempDir();
     const nodeModules = join(dir, 'node_modules');
     linkRuntime(nodeModules);
@@ -102,7 +103,7 @@ pipeline:
     expect(record?.pid).toBe(cli.child.pid);
     const major = Number(process.versions.node.split('.')[0]);
     const canExecve = typeof (process as { execve?: unknown }).execve === 'function';
-    if (major >= 22 && canExecve) expect(record?.exec_argv).toContain(FLAG);
+    if (major >= FROM_NODE_MAJOR && canExecve) expect(record?.exec_argv).toContain(FLAG);
     else expect(record?.exec_argv).not.toContain(FLAG);
   });
 });

@@ -34,7 +34,7 @@ export const ENGINES_NODE = '>=20.19';
 export const CORE_PEER_RANGE = 'workspace:^0';
 export const FILES = ['dist', 'src', '!dist/.tsbuildinfo', 'README.md'];
 /** Top-level entries a tarball may hold (npm adds package.json, README and LICENSE by itself). */
-const ALLOWED_TOP = new Set(['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'dist', 'src']);
+const ALLOWED_TOP = new Set(['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'bin', 'dist', 'src']);
 const CONNECTOR_KINDS = ['source', 'sink', 'state'];
 
 /** Workspace package folders, from pnpm-workspace.yaml's `packages:` globs (`dir/*` or `dir`). */
@@ -117,7 +117,9 @@ export function manifestProblems(dir, manifest, { rootLicense, versions }) {
   want('type', manifest.type === 'module', 'set "type": "module" (faucet packages are ESM only)');
   want('sideEffects', manifest.sideEffects === false, 'set "sideEffects": false');
   want('engines', manifest.engines?.node === ENGINES_NODE, `set "engines": ${show({ node: ENGINES_NODE })}`);
-  want('files', show(manifest.files) === show(FILES), `set "files": ${show(FILES)}`);
+  // A package with a command ships its committed bin/ launcher too (linked before any build).
+  const files = manifest.bin === undefined ? FILES : ['bin', ...FILES];
+  want('files', show(manifest.files) === show(files), `set "files": ${show(files)}`);
   if (isPublic) {
     want(
       'publishConfig',

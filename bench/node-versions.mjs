@@ -72,7 +72,9 @@ function runOnce(variant) {
 const loadBefore = loadavg();
 const samples = variants.map(() => []);
 for (let round = 0; round < rounds; round++) {
-  variants.forEach((variant, i) => samples[i].push(runOnce(variant)));
+  variants.forEach((variant, i) => {
+    samples[i].push(runOnce(variant));
+  });
 }
 const loadAfter = loadavg();
 

@@ -304,7 +304,9 @@ async function attwProblems(tarball) {
 }
 
 async function checkOne({ dir, manifest }, context, scratch) {
-  const problems = manifestProblems(dir, manifest, context).map((p) => `${dir}/package.json: ${p}`);
+  const problems = manifestProblems(dir, manifest, context).map((p) =>
+    /^(LICENSE|README\.md): /.test(p) ? `${dir}/${p}` : `${dir}/package.json: ${p}`,
+  );
   const into = mkdtempSync(join(scratch, `${dir.replaceAll('/', '-')}-`));
   let packed;
   try {

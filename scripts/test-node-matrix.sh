@@ -53,9 +53,9 @@ quickstart() {
   cp -r examples/quickstart/. "$dir/"
   rm -rf "$dir/out" "$dir/.faucet"
   out="$dir/summary.json"
-  if "$node" apps/cli/dist/bin.js run "$dir/pipeline.yaml" -o json >"$out" &&
+  if "$node" apps/cli/dist/bin.js run "$dir/pipeline.yaml" -o json -q >"$out" &&
     first="$("$node" -p "require('$out').records_written")" &&
-    "$node" apps/cli/dist/bin.js run "$dir/pipeline.yaml" -o json >"$out" &&
+    "$node" apps/cli/dist/bin.js run "$dir/pipeline.yaml" -o json -q >"$out" &&
     second="$("$node" -p "require('$out').records_written")" &&
     [[ "$first" -gt 0 && "$second" -eq 0 ]]; then
     echo "quick start on $("$node" -v): $first records, then 0 on the second run"

@@ -77,11 +77,14 @@ scratch="$work/changeset"
 mkdir -p "$scratch"
 cp package.json pnpm-workspace.yaml "$scratch/"
 cp -r .changeset "$scratch/"
-while IFS= read -r manifest; do
-  mkdir -p "$scratch/$(dirname "$manifest")"
-  cp "$manifest" "$scratch/$manifest"
-done < <(git ls-files '*/package.json' | grep -v node_modules)
-(cd "$scratch" && git init -q && "$ROOT/node_modules/.bin/changeset" version >"$work/changeset.log" 2>&1) ||
+# Every workspace package (private ones too: they are part of the dependency graph).
+while IFS= read -r dir; do
+  mkdir -p "$scratch/$dir"
+  cp "$dir/package.json" "$scratch/$dir/package.json"
+done < <(CHECK_PACKAGES="$ROOT/scripts/check-packages.mjs" node --input-type=module -e '
+  const { workspaceDirs } = await import(process.env.CHECK_PACKAGES);
+  for (const dir of workspaceDirs()) console.log(dir);')
+(cd "$scratch" && "$ROOT/node_modules/.bin/changeset" version >"$work/changeset.log" 2>&1) ||
   fail "changeset version: $(cat "$work/changeset.log")"
 node --input-type=module -e '
   const [scratch, ...lines] = process.argv.slice(1);
@@ -142,15 +145,21 @@ YAML
 "$CACHE/node_modules/.bin/verdaccio" --config "$work/registry/config.yaml" --listen "127.0.0.1:${PORT}" \
   >"$work/registry/stdout.log" 2>&1 &
 pids+=($!)
+# Wait for it (node's fetch: no curl needed), then create the publishing user and take its token.
+ping() { node -e 'fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "${REGISTRY}-/ping"; }
 for _ in $(seq 1 150); do
-  curl -fsS "${REGISTRY}-/ping" >/dev/null 2>&1 && break
+  ping && break
   kill -0 "${pids[-1]}" 2>/dev/null || fail "verdaccio exited: $(tail -n 20 "$work/registry/stdout.log")"
   sleep 0.2
 done
-curl -fsS "${REGISTRY}-/ping" >/dev/null || fail "verdaccio did not answer on ${REGISTRY} within 30 s"
-token="$(curl -fsS -X PUT -H 'content-type: application/json' \
-  -d '{"name":"rehearsal","password":"rehearsal-only"}' \
-  "${REGISTRY}-/user/org.couchdb.user:rehearsal" | node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).token')"
+ping || fail "verdaccio did not answer on ${REGISTRY} within 30 s"
+token="$(node -e '
+  fetch(process.argv[1], {
+    method: "PUT",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ name: "rehearsal", password: "rehearsal-only" }),
+  }).then(async (r) => console.log((await r.json()).token), () => process.exit(1))' \
+  "${REGISTRY}-/user/org.couchdb.user:rehearsal")"
 [[ -n "$token" && "$token" != undefined ]] || fail "verdaccio gave no token"
 echo "up after $((SECONDS - started)) s"
 

@@ -1,5 +1,14 @@
 #!/usr/bin/env node
-import { main } from './cli.js';
+import module from 'node:module';
+import { capYoungGeneration } from './young-generation.js';
+
+// Node 24+: re-executes in place with Node 20's young-generation limit for commands that move
+// records (peak RSS; see young-generation.ts). Returns at once everywhere else.
+capYoungGeneration();
+// Node 22.1+ keeps compiled code on disk between runs (a faster start); older Nodes lack the call.
+(module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+// Imported after the cache is on, so the CLI's own modules use it too.
+const { main } = await import('./cli.js');
 
 const code = await main(process.argv);
 // Exit explicitly: a connector that left a socket or timer open must not keep a finished run alive.

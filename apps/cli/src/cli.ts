@@ -1,42 +1,25 @@
 /** The `faucet` command line: commands, flags and exit codes (see README.md). */
 import type { LogLevel } from '@faucet/core';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { checkCommand } from './commands/check.js';
-import { errorText, exitCodeFor, parsePositiveInt, wasReported } from './commands/common.js';
-import { connectorsCommand } from './commands/connectors.js';
-import { dlqInspectCommand, dlqReplayCommand } from './commands/dlq.js';
-import { initCommand } from './commands/init.js';
-import { previewCommand } from './commands/preview.js';
-import { DEFAULT_METRICS_HOST, runCommand } from './commands/run.js';
-import { schemaCommand } from './commands/schema.js';
-import { stateDeleteCommand, stateGetCommand, stateListCommand, stateSetCommand } from './commands/state.js';
-import { validateCommand } from './commands/validate.js';
-import { cliPackageDir } from './discovery/index.js';
+import { Command, CommanderError, Option } from 'commander';
+import { cliPackageDir } from './discovery/locations.js';
 import { readPackage } from './discovery/manifest.js';
+import { DEFAULT_METRICS_HOST, port, positiveInt, seconds } from './flags.js';
 import { type CliIo, ExitCode, processIo, writeLine } from './io.js';
 
-const positiveInt = (flag: string) => (value: string) => {
-  try {
-    return parsePositiveInt(value, flag);
-  } catch (error) {
-    throw new InvalidArgumentError((error as Error).message);
-  }
-};
-
-const port = (value: string): number => {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 65535) {
-    throw new InvalidArgumentError(`--metrics-port must be a port number from 0 to 65535, got "${value}"`);
-  }
-  return n;
-};
-
-const seconds = (flag: string) => (value: string) => {
-  const n = Number(value);
-  if (!/^\d+(\.\d+)?$/.test(value) || n > 86_400) {
-    throw new InvalidArgumentError(`${flag} must be a number of seconds from 0 to 86400, got "${value}"`);
-  }
-  return n;
+/**
+ * Each command is imported when it runs: `faucet --version` or `--help` loads neither @faucet/core
+ * nor any connector, and a command loads only what it uses (bench/cli-startup.mjs measures it).
+ */
+const commands = {
+  check: () => import('./commands/check.js'),
+  connectors: () => import('./commands/connectors.js'),
+  dlq: () => import('./commands/dlq.js'),
+  init: () => import('./commands/init.js'),
+  preview: () => import('./commands/preview.js'),
+  run: () => import('./commands/run.js'),
+  schema: () => import('./commands/schema.js'),
+  state: () => import('./commands/state.js'),
+  validate: () => import('./commands/validate.js'),
 };
 
 const outputOption = () =>
@@ -105,8 +88,8 @@ function program(io: CliIo, exit: { code: number }): Command {
           metricsLinger?: number;
         },
       ) =>
-        run(() =>
-          runCommand(
+        run(async () =>
+          (await commands.run()).runCommand(
             config,
             {
               output: opts.output,
@@ -129,7 +112,7 @@ function program(io: CliIo, exit: { code: number }): Command {
     .argument('[config]', 'pipeline file')
     .addOption(outputOption())
     .action((config: string | undefined, opts: { output: 'text' | 'json' }) =>
-      run(() => validateCommand(config, { output: opts.output }, io))(),
+      run(async () => (await commands.validate()).validateCommand(config, { output: opts.output }, io))(),
     );
 
   root
@@ -140,7 +123,7 @@ function program(io: CliIo, exit: { code: number }): Command {
     .argument('[config]', 'pipeline file')
     .addOption(outputOption())
     .action((config: string | undefined, opts: { output: 'text' | 'json' }) =>
-      run(() => checkCommand(config, { output: opts.output }, io))(),
+      run(async () => (await commands.check()).checkCommand(config, { output: opts.output }, io))(),
     );
 
   root
@@ -150,8 +133,8 @@ function program(io: CliIo, exit: { code: number }): Command {
     .option('-n, --limit <n>', 'how many records', positiveInt('--limit'), 10)
     .option('--row <id>', 'matrix row to preview (default: the first)')
     .action((config: string | undefined, opts: { limit: number; row?: string }) =>
-      run(() =>
-        previewCommand(
+      run(async () =>
+        (await commands.preview()).previewCommand(
           config,
           { limit: opts.limit, ...(opts.row === undefined ? {} : { row: opts.row }) },
           io,
@@ -165,8 +148,11 @@ function program(io: CliIo, exit: { code: number }): Command {
     .option('-c, --config <file>', "also search from this pipeline file's directory")
     .addOption(outputOption())
     .action((opts: { config?: string; output: 'text' | 'json' }) =>
-      run(() =>
-        connectorsCommand({ output: opts.output, ...(opts.config ? { config: opts.config } : {}) }, io),
+      run(async () =>
+        (await commands.connectors()).connectorsCommand(
+          { output: opts.output, ...(opts.config ? { config: opts.config } : {}) },
+          io,
+        ),
       )(),
     );
 
@@ -175,7 +161,9 @@ function program(io: CliIo, exit: { code: number }): Command {
     .description('print a JSON Schema for pipeline files covering the installed connectors')
     .option('-c, --config <file>', "also search from this pipeline file's directory")
     .action((opts: { config?: string }) =>
-      run(() => schemaCommand(opts.config ? { config: opts.config } : {}, io))(),
+      run(async () =>
+        (await commands.schema()).schemaCommand(opts.config ? { config: opts.config } : {}, io),
+      )(),
     );
 
   const state = root.command('state').description('read and change stored bookmarks');
@@ -193,13 +181,18 @@ function program(io: CliIo, exit: { code: number }): Command {
     .option('--prefix <prefix>', 'only keys starting with this')
     .addOption(outputOption())
     .action((opts: StateOpts & { prefix?: string }) =>
-      run(() =>
-        stateListCommand({ ...pickState(opts), ...(opts.prefix ? { prefix: opts.prefix } : {}) }, io),
+      run(async () =>
+        (await commands.state()).stateListCommand(
+          { ...pickState(opts), ...(opts.prefix ? { prefix: opts.prefix } : {}) },
+          io,
+        ),
       )(),
     );
   stateOptions(state.command('get').description('print the value stored under a key').argument('<key>'))
     .addOption(outputOption())
-    .action((key: string, opts: StateOpts) => run(() => stateGetCommand(key, pickState(opts), io))());
+    .action((key: string, opts: StateOpts) =>
+      run(async () => (await commands.state()).stateGetCommand(key, pickState(opts), io))(),
+    );
   stateOptions(
     state
       .command('set')
@@ -207,14 +200,16 @@ function program(io: CliIo, exit: { code: number }): Command {
       .argument('<key>')
       .argument('<json>'),
   ).action((key: string, json: string, opts: StateOpts) =>
-    run(() => stateSetCommand(key, json, pickState(opts), io))(),
+    run(async () => (await commands.state()).stateSetCommand(key, json, pickState(opts), io))(),
   );
   stateOptions(
     state
       .command('delete')
       .description('delete a key: its next run starts from the beginning')
       .argument('<key>'),
-  ).action((key: string, opts: StateOpts) => run(() => stateDeleteCommand(key, pickState(opts), io))());
+  ).action((key: string, opts: StateOpts) =>
+    run(async () => (await commands.state()).stateDeleteCommand(key, pickState(opts), io))(),
+  );
 
   const dlq = root.command('dlq').description('look at and replay dead-lettered records');
   dlq
@@ -225,8 +220,8 @@ function program(io: CliIo, exit: { code: number }): Command {
     .option('--row <id>', 'only the DLQ of this row')
     .addOption(outputOption())
     .action((config: string | undefined, opts: { limit: number; row?: string; output: 'text' | 'json' }) =>
-      run(() =>
-        dlqInspectCommand(
+      run(async () =>
+        (await commands.dlq()).dlqInspectCommand(
           config,
           { limit: opts.limit, output: opts.output, ...(opts.row ? { row: opts.row } : {}) },
           io,
@@ -242,8 +237,12 @@ function program(io: CliIo, exit: { code: number }): Command {
     .option('--row <id>', 'only the DLQ of this row')
     .addOption(outputOption())
     .action((config: string | undefined, opts: { row?: string; output: 'text' | 'json' }) =>
-      run(() =>
-        dlqReplayCommand(config, { output: opts.output, ...(opts.row ? { row: opts.row } : {}) }, io),
+      run(async () =>
+        (await commands.dlq()).dlqReplayCommand(
+          config,
+          { output: opts.output, ...(opts.row ? { row: opts.row } : {}) },
+          io,
+        ),
       )(),
     );
 
@@ -253,7 +252,7 @@ function program(io: CliIo, exit: { code: number }): Command {
     .argument('[file]', 'where to write it', 'faucet.yaml')
     .option('--name <name>', 'pipeline name (default: from the file name)')
     .action((file: string, opts: { name?: string }) =>
-      run(() => initCommand(file, opts.name ? { name: opts.name } : {}, io))(),
+      run(async () => (await commands.init()).initCommand(file, opts.name ? { name: opts.name } : {}, io))(),
     );
 
   return root;
@@ -270,6 +269,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       // --help and --version end through here with exit code 0.
       return error.exitCode === 0 ? ExitCode.ok : ExitCode.config;
     }
+    const { errorText, exitCodeFor, wasReported } = await import('./commands/common.js');
     if (!wasReported(error)) writeLine(io.stderr, errorText(error));
     return exitCodeFor(error);
   }

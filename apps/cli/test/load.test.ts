@@ -213,9 +213,8 @@ matrix:
       { N: '7', NO: 'false' },
     ).catch((e: Error) => e);
     // "false" quoted is a string where the sink wants a boolean.
-    expect((pipeline as Error).message).toContain(
-      'pipeline.sink.config.fail: Invalid input: expected boolean',
-    );
+    // The path and the expected type are named; zod's wording around them is not compared.
+    expect((pipeline as Error).message).toMatch(/pipeline\.sink\.config\.fail: .*\bboolean\b/);
     const ok = await load(
       `pipeline:
   source:

@@ -355,11 +355,12 @@ withPostgres('postgres sink against a real server', (url) => {
       await inner.end();
       expect(failedIndexes(result)).toEqual([17, 300, 301, 777, 999]);
       const messages = (result as { failed: { error: Error }[] }).failed.map((f) => f.error.message);
-      expect(messages[0]).toMatch(/null value in column "n".*\(SQLSTATE 23502\)/);
-      expect(messages[1]).toMatch(/invalid input syntax for type integer: "not a number" \(SQLSTATE 22P02\)/);
-      expect(messages[2]).toMatch(/value too long.*\(SQLSTATE 22001\)/);
-      expect(messages[3]).toMatch(/violates check constraint.*\(SQLSTATE 23514\)/);
-      expect(messages[4]).toMatch(/duplicate key value.*Key \(id\)=\(1\) already exists.*\(SQLSTATE 23505\)/);
+      // Each row's reason: the SQLSTATE and the named column or value (the server's wording is not compared).
+      expect(messages[0]).toMatch(/"n".*\(SQLSTATE 23502\)$/);
+      expect(messages[1]).toMatch(/"not a number".*\(SQLSTATE 22P02\)$/);
+      expect(messages[2]).toMatch(/\(SQLSTATE 22001\)$/);
+      expect(messages[3]).toMatch(/\(SQLSTATE 23514\)$/);
+      expect(messages[4]).toMatch(/\(id\)=\(1\).*\(SQLSTATE 23505\)$/);
       const [count] = await sql<{ n: number }>(`SELECT count(*)::int AS n FROM ${qualify(s, 'strict')}`);
       expect(count?.n).toBe(995);
       // The search costs a few statements per bad row (savepoints included), never one per row.

@@ -457,7 +457,7 @@ withPostgres('postgres source against a real server', (url) => {
       const error = await errorOf(() => read({ query: 'SELECT * FROM no_such_table_anywhere' }));
       expect(isFaucetError(error)).toBe(true);
       expect(error).toMatchObject({ code: 'SOURCE_FAILED', connector: 'postgres' });
-      expect(error.message).toMatch(/relation "no_such_table_anywhere" does not exist \(SQLSTATE 42P01\)/);
+      expect(error.message).toMatch(/"no_such_table_anywhere".*\(SQLSTATE 42P01\)/);
     });
 
     it('two result columns with one name are refused', async () => {
@@ -474,7 +474,7 @@ withPostgres('postgres source against a real server', (url) => {
       const error = await errorOf(async () => src.check?.());
       await src.close?.();
       expect(error).toMatchObject({ code: 'AUTH_FAILED', retryable: false });
-      expect(error.message).toMatch(/role "faucet_no_such_role" does not exist \(SQLSTATE 28000\)/);
+      expect(error.message).toMatch(/"faucet_no_such_role".*\(SQLSTATE 28000\)/);
       expect(error.message).toMatch(/127\.0\.0\.1:\d+/);
       expect(JSON.stringify({ m: error.message, s: error.stack, c: String(error.cause) })).not.toContain(
         'wrong-pw-123',

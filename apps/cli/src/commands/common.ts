@@ -44,13 +44,6 @@ export function pickRow(pipeline: LoadedPipeline, id: string | undefined, purpos
   return first;
 }
 
-export function parsePositiveInt(value: string, flag: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
-    throw new UsageError(`${flag} must be a whole number of at least 1, got "${value}"`);
-  }
-  return Number(value);
-}
-
 /** Errors already shown to the user (as JSON); the top level exits with their code without printing them again. */
 const reported = new WeakSet<object>();
 

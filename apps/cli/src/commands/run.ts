@@ -14,6 +14,7 @@ import { cliPackageDir } from '../discovery/index.js';
 import { readPackage } from '../discovery/manifest.js';
 import { UsageError } from '../errors.js';
 import { executePipeline } from '../executor.js';
+import { DEFAULT_METRICS_HOST } from '../flags.js';
 import { type CliIo, ExitCode, writeLine } from '../io.js';
 import { createCliLogger, createDisplay } from '../progress.js';
 import { assertRunnable } from '../runtime/run-checks.js';
@@ -35,7 +36,7 @@ export interface RunCommandOptions {
   metricsLinger?: number;
 }
 
-export const DEFAULT_METRICS_HOST = '127.0.0.1';
+export { DEFAULT_METRICS_HOST };
 
 function checkMetricsOptions(options: RunCommandOptions): void {
   if (options.metricsPort !== undefined) return;

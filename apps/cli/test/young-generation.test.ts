@@ -1,0 +1,109 @@
+/**
+ * On Node 24+ the CLI re-executes itself in place with Node 20's young-generation limit for the
+ * commands that move records (peak RSS, BENCHMARKS.md "Node 20, 22 and 24"). The decision as a pure
+ * function, then through the real CLI on whatever Node runs this suite (CI runs it on 20 and 24).
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FROM_NODE_MAJOR, SEMI_SPACE_MB, youngGenerationReexec } from '../src/young-generation.js';
+import {
+  assertBuilt,
+  cleanupTempDirs,
+  linkRuntime,
+  readJsonl,
+  startCli,
+  tempDir,
+  write,
+  writePackage,
+} from './helpers.js';
+
+const FLAG = `--max-semi-space-size=${SEMI_SPACE_MB}`;
+const facts = (over: Partial<Parameters<typeof youngGenerationReexec>[0]> = {}) => ({
+  argv: ['/usr/bin/node', '/x/bin.js', 'run', 'pipeline.yaml'],
+  execArgv: [] as string[],
+  env: {} as NodeJS.ProcessEnv,
+  nodeVersion: 'v24.22.3',
+  canExecve: true,
+  ...over,
+});
+
+describe('youngGenerationReexec', () => {
+  it('re-executes a run on Node 24 with the flag before the script, keeping every argument', () => {
+    expect(youngGenerationReexec(facts({ execArgv: ['--import', 'probe.mjs'] }), '/usr/bin/node')).toEqual([
+      '/usr/bin/node',
+      '--import',
+      'probe.mjs',
+      FLAG,
+      '/x/bin.js',
+      'run',
+      'pipeline.yaml',
+    ]);
+    expect(youngGenerationReexec(facts({ nodeVersion: 'v26.1.0' }), 'node')).toContain(FLAG);
+    const dlq = facts({ argv: ['node', 'bin.js', '--quiet', 'dlq', 'replay'] });
+    expect(youngGenerationReexec(dlq, 'node')).toContain(FLAG);
+  });
+
+  it('leaves Node 20 and 22, short commands, a flag already given, FAUCET_V8_DEFAULTS=1 and no execve alone', () => {
+    expect(youngGenerationReexec(facts({ nodeVersion: 'v20.20.2' }), 'node')).toBeUndefined();
+    expect(youngGenerationReexec(facts({ nodeVersion: 'v22.23.5' }), 'node')).toBeUndefined();
+    for (const command of ['--version', 'validate', 'connectors', 'state']) {
+      expect(youngGenerationReexec(facts({ argv: ['node', 'bin.js', command] }), 'node')).toBeUndefined();
+    }
+    expect(youngGenerationReexec(facts({ argv: ['node', 'bin.js'] }), 'node')).toBeUndefined();
+    expect(youngGenerationReexec(facts({ execArgv: ['--max-semi-space-size=64'] }), 'node')).toBeUndefined();
+    const nodeOptions = facts({ env: { NODE_OPTIONS: '--enable-source-maps --max-semi-space-size=8' } });
+    expect(youngGenerationReexec(nodeOptions, 'node')).toBeUndefined();
+    expect(youngGenerationReexec(facts({ env: { FAUCET_V8_DEFAULTS: '1' } }), 'node')).toBeUndefined();
+    expect(youngGenerationReexec(facts({ canExecve: false }), 'node')).toBeUndefined();
+  });
+});
+
+describe('faucet run on this Node', () => {
+  beforeAll(assertBuilt);
+  afterAll(cleanupTempDirs);
+
+  it('runs in the same process, with the limit on Node 24+ and without it on Node 20 and 22', async () => {
+    const dir = tempDir();
+    const nodeModules = join(dir, 'node_modules');
+    linkRuntime(nodeModules);
+    // A source whose one record says how the process that reads it was started.
+    writePackage(nodeModules, {
+      name: 'faucet-source-process',
+      faucet: { apiVersion: 1, kind: 'source', id: 'process' },
+      code: `
+import { connectorPackage, defineSource } from '@faucet/core';
+import { z } from 'zod';
+export default defineSource({
+  ...connectorPackage(import.meta.url),
+  configSchema: z.strictObject({}),
+  create() {
+    return {
+      async *read() {
+        yield { records: [{ pid: process.pid, exec_argv: process.execArgv }] };
+      },
+    };
+  },
+});
+`,
+    });
+    write(
+      join(dir, 'pipeline.yaml'),
+      `version: 1
+name: process
+pipeline:
+  source: { type: process }
+  sink: { type: file, config: { path: ./out.jsonl, format: jsonl } }
+  state: { type: memory }
+`,
+    );
+    const cli = startCli(['run', 'pipeline.yaml', '-q'], { cwd: dir, env: { FAUCET_V8_DEFAULTS: '' } });
+    const result = await cli.done;
+    expect(result.code, result.stderr).toBe(0);
+    const [record] = readJsonl(join(dir, 'out.jsonl'));
+    expect(record?.pid).toBe(cli.child.pid);
+    const major = Number(process.versions.node.split('.')[0]);
+    const canExecve = typeof (process as { execve?: unknown }).execve === 'function';
+    if (major >= FROM_NODE_MAJOR && canExecve) expect(record?.exec_argv).toContain(FLAG);
+    else expect(record?.exec_argv).not.toContain(FLAG);
+  });
+});

@@ -2,6 +2,21 @@
  * Test helpers shared by this repository's packages; private, never published (connector packages
  * do not import each other, so what their tests share lives here).
  */
+export {
+  countDocs,
+  ELASTICSEARCH_BOOT_MS,
+  ELASTICSEARCH_SERVICE,
+  type EsAuth,
+  type EsResponse,
+  esRequest,
+  type StrictNode,
+  searchAll,
+  startStrictNode,
+  stopStrictNode,
+  useIndices,
+  waitForElasticsearch,
+  withElasticsearch,
+} from './elasticsearch.js';
 export { killHard, spawnLockHolder } from './lock-holder.js';
 export { useSchema } from './postgres.js';
 export { POSTGRES_SERVICE, REDIS_SERVICE, withPostgres, withRedis } from './services.js';

@@ -116,7 +116,7 @@ function judgeItems(chunk: readonly BulkItem[], response: BulkResponse, options:
     if (RETRY_ITEM_STATUS.has(status)) {
       outcome.retry.push(item);
       outcome.retryReason ??= `HTTP ${status} ${reason}`;
-    } else if (status === 400 || status === 409) {
+    } else if ((status === 400 || status === 409) && !missingPipeline(result)) {
       const message = `elasticsearch sink: index "${item.target}" rejected the document (HTTP ${status} ${reason})`;
       outcome.failures.push({ index: item.index, error: rowError(options.redactor.redact(message)) });
     } else {
@@ -127,6 +127,11 @@ function judgeItems(chunk: readonly BulkItem[], response: BulkResponse, options:
   return outcome;
 }
 
+/** A pipeline that does not exist fails every document alike: a setup problem, not a row's. */
+const missingPipeline = (result: ItemResult): boolean =>
+  result.error?.type === 'illegal_argument_exception' &&
+  /^pipeline with id \[.*\] does not exist/.test(result.error.reason ?? '');
+
 function fatalItemError(item: BulkItem, status: number, result: ItemResult, options: BulkOptions): SinkError {
   const where = `elasticsearch sink (${options.server})`;
   const type = result.error?.type;
@@ -135,6 +140,8 @@ function fatalItemError(item: BulkItem, status: number, result: ItemResult, opti
     message =
       `${where}: index "${item.target}" does not exist and the cluster does not create indices ` +
       'automatically (action.auto_create_index); create it, or give the sink a create_index setting';
+  } else if (missingPipeline(result)) {
+    message = `${where}: ingest pipeline "${options.pipeline}" does not exist (writing to index "${item.target}")`;
   } else {
     message = `${where}: writing to index "${item.target}" failed (HTTP ${status} ${itemReason(result)})`;
   }

@@ -38,7 +38,11 @@ withElasticsearch('with Elasticsearch', (url) => {
   const variants = [
     { name: 'elasticsearch (append)', suffix: 'append', config: {} },
     { name: 'elasticsearch (index by key)', suffix: 'index', config: { write_mode: 'index', key: ['id'] } },
-    { name: 'elasticsearch (upsert by key)', suffix: 'upsert', config: { write_mode: 'upsert', key: ['id'] } },
+    {
+      name: 'elasticsearch (upsert by key)',
+      suffix: 'upsert',
+      config: { write_mode: 'upsert', key: ['id'] },
+    },
   ] as const;
 
   for (const variant of variants) {

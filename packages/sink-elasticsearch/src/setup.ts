@@ -78,12 +78,11 @@ async function autoCreateSetting(client: Client, logger: Logger): Promise<unknow
   try {
     const settings = (await client.cluster.getSettings({
       include_defaults: true,
-      flat_settings: true,
       filter_path: '*.action.auto_create_index',
-    })) as unknown as Record<string, Record<string, unknown> | undefined>;
-    // Transient wins over persistent, which wins over the node's own (defaults).
+    })) as unknown as Record<string, { action?: { auto_create_index?: unknown } } | undefined>;
+    // Transient wins over persistent, which wins over the node's own (shown as defaults).
     for (const scope of ['transient', 'persistent', 'defaults']) {
-      const value = settings[scope]?.['action.auto_create_index'];
+      const value = settings[scope]?.action?.auto_create_index;
       if (value !== undefined) return value;
     }
     return undefined;

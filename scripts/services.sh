@@ -12,7 +12,8 @@
 # One file per service in scripts/services/ (see lib.sh there for what each defines).
 # Settings (environment): FAUCET_SERVICES_DIR (default /tmp/faucet-services),
 # FAUCET_SERVICES_CACHE (default ~/.cache/faucet-services), FAUCET_SERVICES_TIMEOUT (seconds, 30),
-# and each service's port variable (see `list` and scripts/SERVICES.md).
+# FAUCET_SERVICES_BACKGROUND (names of services launched without waiting for them; their tests
+# wait), and each service's port variable (see `list` and scripts/SERVICES.md).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -15,7 +15,15 @@
  */
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -30,8 +38,28 @@ const repo = resolve(here, '..');
 const cli = join(repo, 'apps', 'cli', 'dist', 'bin.js');
 
 const LAST_NAMES = ['Lovelace', 'Turing', 'Hopper', 'Torvalds', 'Liskov', 'Thompson', 'Ritchie', 'Hamilton'];
-const CITIES = ['Springfield', 'Riverton', 'Lakeside', 'Fairview', 'Greenville', 'Kingston', 'Milton', 'Ashland'];
-const WORDS = ['quick', 'order', 'repeat', 'customer', 'priority', 'gift', 'bulk', 'express', 'returned', 'fragile'];
+const CITIES = [
+  'Springfield',
+  'Riverton',
+  'Lakeside',
+  'Fairview',
+  'Greenville',
+  'Kingston',
+  'Milton',
+  'Ashland',
+];
+const WORDS = [
+  'quick',
+  'order',
+  'repeat',
+  'customer',
+  'priority',
+  'gift',
+  'bulk',
+  'express',
+  'returned',
+  'fragile',
+];
 
 /** One seeded document of about 300 bytes as JSON. */
 function documentLine(i, random, clock) {
@@ -78,7 +106,8 @@ async function es(url, method, path, body) {
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
   const text = await response.text();
-  if (!response.ok && response.status !== 404) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+  if (!response.ok && response.status !== 404)
+    throw new Error(`${method} ${path}: ${response.status} ${text}`);
   return text ? JSON.parse(text) : undefined;
 }
 
@@ -125,7 +154,17 @@ function runFaucet(url, data, index, options) {
 
 function runHelpers(url, data, index) {
   const dir = mkdtempSync(join(tmpdir(), 'faucet-bench-es-'));
-  const result = timed(dir, [fileURLToPath(import.meta.url), '--child', 'helpers', '--url', url, '--data', data, '--index', index]);
+  const result = timed(dir, [
+    fileURLToPath(import.meta.url),
+    '--child',
+    'helpers',
+    '--url',
+    url,
+    '--data',
+    data,
+    '--index',
+    index,
+  ]);
   rmSync(dir, { recursive: true, force: true });
   return { ...result, written: JSON.parse(result.stdout).written };
 }
@@ -162,11 +201,16 @@ async function main() {
   });
   if (values.child === 'helpers') return helpersChild(values.url, values.data, values.index);
   const url = process.env.FAUCET_TEST_ELASTICSEARCH_URL;
-  if (!url) throw new Error('FAUCET_TEST_ELASTICSEARCH_URL is not set: eval "$(bash scripts/services.sh env)"');
+  if (!url)
+    throw new Error('FAUCET_TEST_ELASTICSEARCH_URL is not set: eval "$(bash scripts/services.sh env)"');
   if (!existsSync(cli)) throw new Error(`${cli} is missing: run pnpm build first`);
   const sizes = values.rows.split(',').map(Number);
   const modes = values.only ? [values.only] : ['faucet', 'helpers'];
-  const options = { batch: Number(values.batch), page: Number(values.page), concurrency: Number(values.concurrency) };
+  const options = {
+    batch: Number(values.batch),
+    page: Number(values.page),
+    concurrency: Number(values.concurrency),
+  };
   const results = [];
   for (let round = 1; round <= Number(values.rounds); round++) {
     for (const rows of sizes) {
@@ -184,7 +228,15 @@ async function main() {
         if (run.written !== rows || count !== rows) {
           throw new Error(`${mode} ${rows}: wrote ${run.written}, the index holds ${count}`);
         }
-        const result = { round, rows, mode, seconds: run.seconds, rowsPerSec: rows / run.seconds, peakRssMiB: run.peakRssMiB, load };
+        const result = {
+          round,
+          rows,
+          mode,
+          seconds: run.seconds,
+          rowsPerSec: rows / run.seconds,
+          peakRssMiB: run.peakRssMiB,
+          load,
+        };
         results.push(result);
         if (!values.json) {
           console.log(
@@ -209,7 +261,9 @@ async function main() {
     }
   }
   if (values.json) console.log(JSON.stringify({ options, summary, results }));
-  else for (const s of summary) console.log(`${s.mode} ${s.rows}: median ${s.medianRowsPerSec} rows/s, peak RSS ${s.peakRssMiB} MiB`);
+  else
+    for (const s of summary)
+      console.log(`${s.mode} ${s.rows}: median ${s.medianRowsPerSec} rows/s, peak RSS ${s.peakRssMiB} MiB`);
 }
 
 await main();

@@ -44,6 +44,8 @@ export interface ElasticsearchSinkOptions {
 /** The sink, plus a `check()` probe (node reachable with these credentials, index writable or creatable). */
 export interface ElasticsearchSink extends Sink {
   check(): Promise<void>;
+  /** Closes the client the sink made itself (an injected one is left open). */
+  close(): Promise<void>;
 }
 
 function parseConfig(input: ElasticsearchSinkConfigInput): ElasticsearchSinkConfig {

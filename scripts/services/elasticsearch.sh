@@ -185,8 +185,12 @@ es_stop() {
 ES_NODE=$DIR/elasticsearch
 
 elasticsearch_start() {
-  if es_running "$ES_NODE"; then
+  if es_ready "$ES_NODE"; then
     log "elasticsearch already running on 127.0.0.1:$ES_PORT"
+    return 0
+  fi
+  if es_running "$ES_NODE"; then
+    log "elasticsearch is already starting on 127.0.0.1:$ES_PORT"
   else
     if port_open "$ES_PORT"; then
       die "port $ES_PORT is taken by another program; stop it or choose another port with FAUCET_ES_PORT"

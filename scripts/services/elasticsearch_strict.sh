@@ -21,8 +21,12 @@ elasticsearch_strict_install() { elasticsearch_install; }
 
 elasticsearch_strict_start() {
   local node=$ES_STRICT_NODE run=()
-  if es_running "$node"; then
+  if es_ready "$node"; then
     log "elasticsearch_strict already running on 127.0.0.1:$ES_STRICT_PORT"
+    return 0
+  fi
+  if es_running "$node"; then
+    log "elasticsearch_strict is already starting on 127.0.0.1:$ES_STRICT_PORT"
   else
     if port_open "$ES_STRICT_PORT"; then
       die "port $ES_STRICT_PORT is taken by another program; choose another with FAUCET_ES_STRICT_PORT"

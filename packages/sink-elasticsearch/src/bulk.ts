@@ -211,7 +211,10 @@ export async function sendBulk(items: readonly BulkItem[], options: BulkOptions)
   const failures: RowFailure[] = [];
   let pending: readonly BulkItem[] = items;
   for (let attempt = 1; pending.length > 0; attempt++) {
-    const chunks = chunkItems(pending, options.maxDocs, options.maxBytes);
+    // Spread a write over `concurrency` requests (a page of 1000 is two of 500 by default), so the
+    // node indexes on as many threads as we allow; never above batch_size documents per request.
+    const perRequest = Math.min(options.maxDocs, Math.ceil(pending.length / options.concurrency));
+    const chunks = chunkItems(pending, Math.max(1, perRequest), options.maxBytes);
     const outcomes = await inPool(chunks, options.concurrency, (chunk) => sendChunk(chunk, options));
     const retry: BulkItem[] = [];
     let reason: string | undefined;

@@ -108,7 +108,7 @@ export const elasticsearchSinkConfigSchema = z
       .min(1)
       .max(16)
       .default(2)
-      .describe('_bulk requests of one write in flight at once'),
+      .describe('_bulk requests of one write in flight at once (a write is spread over this many)'),
     request_timeout_ms: z.number().int().min(1).default(60_000).describe('Time limit for one request, in ms'),
     retry: retryPolicySchema
       .extend({

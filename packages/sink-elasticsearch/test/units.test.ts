@@ -171,7 +171,8 @@ const responseError = (status: number, type: string) =>
   });
 
 describe('judging _bulk answers', () => {
-  const fast = { retry: { base_delay_ms: 1, max_delay_ms: 2 } };
+  // One request per write here: these cases are about judging answers, not about splitting.
+  const fast = { concurrency: 1, retry: { base_delay_ms: 1, max_delay_ms: 2 } };
 
   it('sends again only the items refused with 429, until they are taken', async () => {
     const { client, bodies } = fakeClient((body, call) => {
@@ -252,7 +253,7 @@ describe('judging _bulk answers', () => {
       ],
     }));
     const sink = createElasticsearchSink(
-      { ...base, write_mode: 'index', key: ['id'], delete_marker: { field: 'del' } },
+      { ...base, concurrency: 1, write_mode: 'index', key: ['id'], delete_marker: { field: 'del' } },
       { client },
     );
     const result = await sink.write([{ id: 1 }, { id: 2 }, { id: 3, del: true }, { id: 4 }], ctx());
@@ -278,6 +279,20 @@ describe('judging _bulk answers', () => {
     expect((error as Error).message).toContain(
       'index "items" does not exist and the cluster does not create',
     );
+  });
+
+  it('a write is spread over `concurrency` requests, none above batch_size documents', async () => {
+    const { client, bodies } = fakeClient(() => ({ errors: false }));
+    const write = (config: object, n: number) =>
+      createElasticsearchSink({ ...base, ...config }, { client }).write(
+        Array.from({ length: n }, (_, i) => ({ i })),
+        ctx(),
+      );
+    await write({ concurrency: 2 }, 1000);
+    expect(bodies.map((b) => docsOf(b).length)).toEqual([500, 500]);
+    bodies.length = 0;
+    await write({ concurrency: 3, batch_size: 100 }, 450);
+    expect(bodies.map((b) => docsOf(b).length)).toEqual([100, 100, 100, 100, 50]);
   });
 
   it('effectively-once appends take a 409 on create as already written', async () => {

@@ -31,6 +31,8 @@ elasticsearch_strict_start() {
     if port_open "$ES_STRICT_PORT"; then
       die "port $ES_STRICT_PORT is taken by another program; choose another with FAUCET_ES_STRICT_PORT"
     fi
+    # A throw-away node: every start begins with no indices.
+    rm -rf "$node/data"
     es_prepare "$node" "$ES_STRICT_PORT" "$ES_STRICT_TRANSPORT_PORT" 256m
     cat >>"$node/config/elasticsearch.yml" <<'YML'
 xpack.security.enabled: true

@@ -6,6 +6,7 @@
  *
  * Runs when the shared node's variable is set (the services are there); fails without it in CI.
  */
+import { randomBytes } from 'node:crypto';
 import { type FaucetRecord, isFaucetError, runPipeline, silentLogger } from '@faucet/core';
 import { createElasticsearchSink, type ElasticsearchSinkConfigInput } from '@faucet/sink-elasticsearch';
 import {
@@ -19,6 +20,10 @@ import {
 } from '@faucet/test-support';
 import { captureLogger, describeWithService, memorySink, memorySource } from '@faucet/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/** Index names of this run (the node is fresh on each start; a reused one must not collide). */
+const run = randomBytes(3).toString('hex');
+const named = (name: string): string => `${name}-${run}`;
 
 const writeContext = () => ({ signal: new AbortController().signal, logger: silentLogger });
 
@@ -67,38 +72,38 @@ describeWithService(ELASTICSEARCH_SERVICE, 'with the strict Elasticsearch node',
   describe('bulk back-pressure', () => {
     for (const mode of ['append', 'upsert'] as const) {
       it(`${mode}: documents refused with 429 are sent again until every one is indexed, none dead-lettered`, async () => {
-        const index = `faucet-bp-${mode}`;
+        const index = named(`faucet-bp-${mode}`);
         await createIndex(index, 8);
         const { logger, lines } = captureLogger();
         const dlq = memorySink();
         const result = await runPipeline({
-          source: memorySource({ count: 4000, record: (i) => ({ id: i + 1, name: `doc ${i + 1}` }) }),
+          source: memorySource({ count: 2000, record: (i) => ({ id: i + 1, name: `doc ${i + 1}` }) }),
           sink: sink(
             {
               index,
               ...(mode === 'upsert' ? { write_mode: 'upsert', key: ['id'] } : {}),
               batch_size: 1000,
-              concurrency: 3,
-              retry: { base_delay_ms: 20, max_delay_ms: 500, max_attempts: 200 },
+              concurrency: 2,
+              retry: { base_delay_ms: 20, max_delay_ms: 250, max_attempts: 400 },
             },
             logger,
           ),
           dlq: { sink: dlq },
-          batchSize: 2000,
+          batchSize: 1000,
           logger,
         });
         expect(result.status, String(result.error)).toBe('ok');
         expect(result.recordsDeadLettered).toBe(0);
         expect(dlq.storage.rows).toHaveLength(0);
-        // Exactly 4000: a generated-id append sent again only the refused items, never a duplicate.
-        expect(await countDocs(strict().url, index, strict().auth)).toBe(4000);
+        // Exactly 2000: a generated-id append sent again only the refused items, never a duplicate.
+        expect(await countDocs(strict().url, index, strict().auth)).toBe(2000);
         const refused = lines.filter((line) => line.msg.includes('HTTP 429 es_rejected_execution_exception'));
         expect(
           refused.length,
           'the node refused documents with 429 (the test needs back-pressure)',
         ).toBeGreaterThan(0);
         expect(refused[0]?.msg).toContain('sending them again');
-      });
+      }, 300_000);
     }
   });
 
@@ -107,7 +112,7 @@ describeWithService(ELASTICSEARCH_SERVICE, 'with the strict Elasticsearch node',
       const password = 'Wrong-Secret-Pw-1234';
       const s = createElasticsearchSink({
         base_url: strict().url,
-        index: 'faucet-auth',
+        index: named('faucet-auth'),
         auth: { type: 'basic', username: strict().auth.user, password },
       });
       sinks.push(s);
@@ -123,7 +128,7 @@ describeWithService(ELASTICSEARCH_SERVICE, 'with the strict Elasticsearch node',
     });
 
     it('a missing index with auto-create disabled is a clear error from check() and write(); nothing is written', async () => {
-      const index = 'faucet-missing';
+      const index = named('faucet-missing');
       const s = sink({ index });
       const expected = `index "${index}" does not exist and the cluster does not create indices automatically`;
       const checked = await errorOf(s.check());
@@ -135,8 +140,8 @@ describeWithService(ELASTICSEARCH_SERVICE, 'with the strict Elasticsearch node',
     });
 
     it('with create_index the sink makes the index itself, and effectively-once makes its token index', async () => {
-      const index = 'faucet-made';
-      const tokens = 'faucet-made-tokens';
+      const index = named('faucet-made');
+      const tokens = named('faucet-made-tokens');
       const s = sink({
         index,
         commit_token_index: tokens,
@@ -154,8 +159,8 @@ describeWithService(ELASTICSEARCH_SERVICE, 'with the strict Elasticsearch node',
   });
 
   it('an ingest pipeline runs on every document (set_security_user: the one processor this build has)', async () => {
-    const index = 'faucet-piped';
-    const pipeline = 'faucet-user';
+    const index = named('faucet-piped');
+    const pipeline = named('faucet-user');
     await createIndex(index, 1);
     const put = await esRequest(
       strict().url,

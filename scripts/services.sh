@@ -12,7 +12,8 @@
 # One file per service in scripts/services/ (see lib.sh there for what each defines).
 # Settings (environment): FAUCET_SERVICES_DIR (default /tmp/faucet-services),
 # FAUCET_SERVICES_CACHE (default ~/.cache/faucet-services), FAUCET_SERVICES_TIMEOUT (seconds, 30),
-# and each service's port variable (see `list` and scripts/SERVICES.md).
+# FAUCET_SERVICES_BACKGROUND (names of services launched without waiting for them; their tests
+# wait), and each service's port variable (see `list` and scripts/SERVICES.md).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -28,11 +29,17 @@ for file in "$HERE"/services/*.sh; do
   ALL+=("$name")
 done
 
-# Every named service must exist; no name means all of them.
+# Every named service must exist; no name means all of them, except for start/status/env those
+# marked NAME_ON_DEMAND=1 (started only by the tests that need them, when they need them).
 select_services() {
   SELECTED=()
   if [ "$#" -eq 0 ]; then
-    SELECTED=("${ALL[@]}")
+    local s flag
+    for s in "${ALL[@]}"; do
+      flag="${s}_ON_DEMAND"
+      [ "$cmd" != stop ] && [ -n "${!flag:-}" ] && continue
+      SELECTED+=("$s")
+    done
     return
   fi
   local name known
@@ -80,13 +87,17 @@ case "$cmd" in
   env)
     select_services "$@"
     for s in "${SELECTED[@]}"; do
-      if "${s}_status" 2>/dev/null; then "${s}_env"; fi
+      # A service still starting in the background (NAME_starting) is exported too: its tests wait.
+      if "${s}_status" 2>/dev/null ||
+        { declare -F "${s}_starting" >/dev/null && "${s}_starting"; }; then
+        "${s}_env"
+      fi
     done
     ;;
   list)
     for s in "${ALL[@]}"; do
       desc="${s}_DESCRIPTION"
-      eval "printf '%-14s %s\n' \"$s\" \"${!desc:-}\""
+      eval "printf '%-22s %s\n' \"$s\" \"${!desc:-}\""
     done
     ;;
   *)

@@ -7,6 +7,21 @@ export {
   type CollectionsServer,
   startCollectionsServer,
 } from './collections-server.js';
+export {
+  countDocs,
+  ELASTICSEARCH_BOOT_MS,
+  ELASTICSEARCH_SERVICE,
+  type EsAuth,
+  type EsResponse,
+  esRequest,
+  type StrictNode,
+  searchAll,
+  startStrictNode,
+  stopStrictNode,
+  useIndices,
+  waitForElasticsearch,
+  withElasticsearch,
+} from './elasticsearch.js';
 export { killHard, spawnLockHolder } from './lock-holder.js';
 export { useSchema } from './postgres.js';
 export {

@@ -5,16 +5,20 @@
  */
 import { describeWithService, type ServiceSpec } from '@faucet/testkit';
 
-const HINT =
+export const SERVICES_HINT =
   'run `bash scripts/services.sh start && eval "$(bash scripts/services.sh env)"` at the repository root';
 
 export const POSTGRES_SERVICE: ServiceSpec = {
   service: 'PostgreSQL',
   variable: 'FAUCET_TEST_POSTGRES_URL',
-  hint: HINT,
+  hint: SERVICES_HINT,
 };
 
-export const REDIS_SERVICE: ServiceSpec = { service: 'Redis', variable: 'FAUCET_TEST_REDIS_URL', hint: HINT };
+export const REDIS_SERVICE: ServiceSpec = {
+  service: 'Redis',
+  variable: 'FAUCET_TEST_REDIS_URL',
+  hint: SERVICES_HINT,
+};
 
 /** `describe(title, …)` with the PostgreSQL URL, or a failing / skipped stand-in when there is none. */
 export function withPostgres(title: string, register: (url: string) => void): void {

@@ -10,7 +10,12 @@ import type { FaucetRecord, JsonObject } from '../types.js';
  */
 export type DlqReason = 'partial' | 'dlq_all' | 'source' | 'transform';
 
-export interface DlqEnvelope extends JsonObject {
+/**
+ * A type alias (an intersection with JsonObject), not an interface extending it: an interface may
+ * not declare optional properties beside a JSON index signature in a consumer's compile without
+ * `exactOptionalPropertyTypes` (found by the release rehearsal's `tsc --strict`).
+ */
+export type DlqEnvelope = JsonObject & {
   error: { kind: string; message: string };
   reason: DlqReason;
   /**
@@ -29,7 +34,7 @@ export interface DlqEnvelope extends JsonObject {
   raw?: string;
   /** `source` and `transform`: where the record was (file, line, byte offset …). */
   position?: JsonObject;
-}
+};
 
 export function buildEnvelope(fields: {
   error: unknown;

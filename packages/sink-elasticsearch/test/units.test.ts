@@ -217,7 +217,7 @@ describe('judging _bulk answers', () => {
   });
 
   it('a whole request refused with 429 is sent again, even for generated-id appends', async () => {
-    const { client, bodies } = fakeClient((body, call) =>
+    const { client, bodies } = fakeClient((_body, call) =>
       call === 1 ? responseError(429, 'es_rejected_execution_exception') : { errors: false },
     );
     const result = await createElasticsearchSink({ ...base, ...fast }, { client }).write([{ n: 1 }], ctx());

@@ -148,16 +148,31 @@ export class StateError extends FaucetError {
 export class StateLockedError extends StateError {
   readonly key: string;
   readonly holder: string | undefined;
+  /** When the lock runs out unless its holder renews it (stores whose locks have a TTL). */
+  readonly expiresAt: Date | undefined;
 
-  constructor(key: string, holder: string | undefined, options: Omit<FaucetErrorOptions, 'code'> = {}) {
+  constructor(
+    key: string,
+    holder: string | undefined,
+    options: Omit<FaucetErrorOptions, 'code'> & { expiresAt?: Date } = {},
+  ) {
+    const { expiresAt, ...rest } = options;
     super(
       `state key "${key}" is locked by another run${holder ? ` (holder: ${holder})` : ''}; ` +
-        'wait for it to finish, or remove the lock if that run is known to be dead',
-      { ...options, code: ErrorCodes.STATE_LOCKED, retryable: false },
+        `wait for it to finish, or remove the lock if that run is known to be dead${expiry(expiresAt)}`,
+      { ...rest, code: ErrorCodes.STATE_LOCKED, retryable: false },
     );
     this.key = key;
     this.holder = holder;
+    this.expiresAt = expiresAt;
   }
+}
+
+/** " (a dead run's lock expires by itself at 2026-03-01T12:01:00.000Z, in 42 s)". */
+function expiry(at: Date | undefined): string {
+  if (at === undefined || Number.isNaN(at.getTime())) return '';
+  const seconds = Math.max(0, Math.ceil((at.getTime() - Date.now()) / 1000));
+  return ` (a dead run's lock expires by itself at ${at.toISOString()}, in ${seconds} s)`;
 }
 
 export class TransformError extends FaucetError {

@@ -8,6 +8,16 @@ export {
 } from './file.js';
 export * from './keys.js';
 export {
+  currentLockOwner,
+  describeLockOwner,
+  isPidAlive,
+  type LockOwner,
+  type LockOwnerLiveness,
+  lockOwnerLiveness,
+  markLockHeld,
+  unmarkLockHeld,
+} from './lock-owner.js';
+export {
   createMemoryStateStore,
   type MemoryStateStoreConfig,
   memoryStateStore,

@@ -75,6 +75,8 @@ export async function acquirePostgresLock(options: PostgresLockOptions): Promise
   // would otherwise crash the process.
   let lost: Error | undefined;
   const onError = (error: Error) => {
+    // A broken connection reports twice (the server's FATAL, then the closed socket): warn once.
+    if (lost !== undefined) return;
     lost = error;
     options.logger.warn('postgres state store: lost the connection holding a state lock; the lock is gone', {
       key,

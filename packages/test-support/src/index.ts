@@ -4,4 +4,13 @@
  */
 export { killHard, spawnLockHolder } from './lock-holder.js';
 export { useSchema } from './postgres.js';
+export {
+  freePort,
+  type PrivatePostgres,
+  type PrivateRedis,
+  startPrivatePostgres,
+  startPrivateRedis,
+  usePrivatePostgres,
+  usePrivateRedis,
+} from './private-servers.js';
 export { POSTGRES_SERVICE, REDIS_SERVICE, withPostgres, withRedis } from './services.js';

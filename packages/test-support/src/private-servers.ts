@@ -66,6 +66,8 @@ export interface PrivatePostgres {
   readonly port: number;
   /** `pg_ctl restart -m fast`: every session is terminated (57P01), then the server is back. */
   restart(): Promise<void>;
+  /** Run one statement on a connection of its own (the test's set-up and checks). */
+  query<R extends object = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
   /** Stop the server and delete its directory. */
   stop(): Promise<void>;
 }
@@ -160,9 +162,20 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
       await admin.end();
     }
     let stopped = false;
+    const url = `postgres://postgres@127.0.0.1:${port}/faucet_test`;
     return {
-      url: `postgres://postgres@127.0.0.1:${port}/faucet_test`,
+      url,
       port,
+      async query<R extends object>(sql: string, params: unknown[] = []): Promise<R[]> {
+        const client = new pg.Client({ connectionString: url });
+        client.on('error', () => {});
+        await client.connect();
+        try {
+          return (await client.query<R>(sql, params)).rows;
+        } finally {
+          await client.end().catch(() => undefined);
+        }
+      },
       // pg_ctl restart keeps the options of the first start (postmaster.opts).
       restart: () => pgCtl(['-m', 'fast', 'restart'], `restarting the private PostgreSQL on port ${port}`),
       async stop() {
@@ -220,12 +233,15 @@ function redisAnswers(port: number): Promise<boolean> {
 }
 
 /**
- * Start a private redis-server. `persistent`: an append-only file fsynced on every write, so what
- * was stored survives `restart()` (as with a production Redis that runs with AOF).
+ * Start a private redis-server (on `port`, or a free one). `persistent`: an append-only file fsynced
+ * on every write, so what was stored survives `restart()` (as with a production Redis that runs with
+ * AOF); without it a restart loses everything, locks included.
  */
-export async function startPrivateRedis(options: { persistent?: boolean } = {}): Promise<PrivateRedis> {
+export async function startPrivateRedis(
+  options: { persistent?: boolean; port?: number } = {},
+): Promise<PrivateRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'faucet-private-redis-'));
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
   args.push(
     ...(options.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
@@ -324,6 +340,8 @@ export function usePrivatePostgres(): { readonly server: PrivatePostgres } {
 }
 
 /** A private Redis for the current describe block. */
-export function usePrivateRedis(options: { persistent?: boolean } = {}): { readonly server: PrivateRedis } {
+export function usePrivateRedis(options: { persistent?: boolean; port?: number } = {}): {
+  readonly server: PrivateRedis;
+} {
   return useServer(() => startPrivateRedis(options));
 }

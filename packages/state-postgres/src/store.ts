@@ -13,7 +13,6 @@ import {
   formatIssuePath,
   type JsonValue,
   type Logger,
-  type ReleaseLock,
   StateError,
   type StateStore,
   silentLogger,
@@ -26,7 +25,7 @@ import {
   postgresStateStorePoolOptionsSchema,
 } from './config.js';
 import { type PostgresTarget, targetOfPool, targetOfUrl, wrapPostgresError } from './errors.js';
-import { acquirePostgresLock, applicationName } from './lock.js';
+import { acquirePostgresLock, applicationName, type HeldPostgresLock } from './lock.js';
 
 export type PostgresStateStoreOptions = Omit<
   PostgresStateStoreConfigInput,
@@ -133,7 +132,11 @@ export function createPostgresStateStore(options: PostgresStateStoreOptions): Po
   };
 
   let closed = false;
-  const heldLocks = new Set<ReleaseLock>();
+  /** Locks this store holds, by state key. */
+  const heldLocks = new Map<string, HeldPostgresLock>();
+  /** The held lock that covers a key: its own, or its parent's (`{key}::{partition}`). */
+  const lockCovering = (key: string): HeldPostgresLock | undefined =>
+    [...heldLocks.entries()].find(([locked]) => key === locked || key.startsWith(`${locked}::`))?.[1];
   const writeQueues = new Map<string, Promise<void>>();
   let tableReady: Promise<void> | undefined;
 
@@ -205,6 +208,8 @@ export function createPostgresStateStore(options: PostgresStateStoreOptions): Po
       assertStateKey(key);
       const text = encodeStateValue(key, value, { connector: CONNECTOR });
       return enqueue(key, async () => {
+        // A run whose lock went with a lost connection takes it again before it writes, or fails.
+        await lockCovering(key)?.ensureHeld();
         await ready(`put of "${key}"`);
         await call(`put of "${key}"`, () => pool.query(sql.put, [key, text]));
       });
@@ -213,6 +218,7 @@ export function createPostgresStateStore(options: PostgresStateStoreOptions): Po
     async delete(key) {
       assertStateKey(key);
       return enqueue(key, async () => {
+        await lockCovering(key)?.ensureHeld();
         await ready(`delete of "${key}"`);
         await call(`delete of "${key}"`, () => pool.query(sql.delete, [key]));
       });
@@ -232,20 +238,19 @@ export function createPostgresStateStore(options: PostgresStateStoreOptions): Po
       assertStateKey(key);
       // The lock lives as long as its session, so the TTL only has to be valid.
       assertLockTtl(ttlMs);
-      const release = await acquirePostgresLock({ pool, key, lockName: key, logger, call });
-      const tracked: ReleaseLock = async () => {
-        heldLocks.delete(tracked);
-        await release();
+      const held = await acquirePostgresLock({ pool, key, lockName: key, logger, call });
+      heldLocks.set(key, held);
+      return async () => {
+        if (heldLocks.get(key) === held) heldLocks.delete(key);
+        await held.release();
       };
-      heldLocks.add(tracked);
-      return tracked;
     },
 
     /** Waits for writes in flight, releases held locks, then ends the pool it made (not an injected one). */
     async close() {
       if (closed) return;
       await Promise.allSettled([...writeQueues.values()]);
-      await Promise.allSettled([...heldLocks].map((release) => release()));
+      await Promise.allSettled([...heldLocks.values()].map((held) => held.release()));
       closed = true;
       if (injected === undefined) await pool.end().catch(() => undefined);
     },

@@ -97,7 +97,7 @@ export function describeHolder(raw: string): string {
 }
 
 /** Take the lock (or the lock of a holder that died on this host), or throw StateLockedError. */
-export async function acquireRedisLock(options: RedisLockOptions): Promise<ReleaseLock> {
+export async function acquireRedisLock(options: RedisLockOptions): Promise<HeldRedisLock> {
   const { client, key, lockKey, call, logger } = options;
   const what = `lock of "${key}"`;
   const ttl = Math.max(1, Math.ceil(options.ttlMs));
@@ -156,24 +156,41 @@ export async function acquireRedisLock(options: RedisLockOptions): Promise<Relea
   }
 }
 
-function holdRedisLock(options: RedisLockOptions, value: string, ttl: number, token: string): ReleaseLock {
+/** A lock this store holds. */
+export interface HeldRedisLock {
+  /** The lock's value in Redis: puts under the lock are fenced on it. */
+  readonly value: string;
+  release: ReleaseLock;
+  /**
+   * Take the lock again after it was lost (it expired while Redis was unreachable, or a Redis
+   * restart without persistence dropped it), if nobody else holds it; otherwise throw
+   * StateLockedError naming the new holder.
+   */
+  regain(): Promise<void>;
+}
+
+function holdRedisLock(options: RedisLockOptions, value: string, ttl: number, token: string): HeldRedisLock {
   const { client, key, lockKey, logger, call } = options;
   let lost = false;
   let refreshing = false;
+  let timer: NodeJS.Timeout | undefined;
+
+  const markLost = () => {
+    if (lost) return;
+    lost = true;
+    clearInterval(timer);
+    // Expired (e.g. Redis was unreachable for longer than the TTL), dropped by a restart, or removed
+    // by hand: another run may hold it now. Puts under it are refused until it is taken again.
+    logger.warn('redis state store: lost the lock on a state key; another run may take it', {
+      key,
+      lock_key: lockKey,
+    });
+  };
 
   const refresh = async (): Promise<void> => {
     try {
       const kept = await client.eval(REFRESH_SCRIPT, 1, lockKey, value, String(ttl));
-      if (kept === 0 && !lost) {
-        lost = true;
-        clearInterval(timer);
-        // Expired (e.g. Redis was unreachable for longer than the TTL) or removed by hand: another run
-        // may hold it now. Nothing here can stop this run, but the operator must hear of it.
-        logger.warn('redis state store: lost the lock on a state key; another run may take it', {
-          key,
-          lock_key: lockKey,
-        });
-      }
+      if (kept === 0) markLost();
     } catch (error) {
       // Retried on the next tick; the TTL allows for two misses.
       logger.debug('redis state store: could not refresh a lock', {
@@ -183,31 +200,61 @@ function holdRedisLock(options: RedisLockOptions, value: string, ttl: number, to
     }
   };
 
-  const timer = setInterval(
-    () => {
-      if (refreshing) return;
-      refreshing = true;
-      void refresh().finally(() => {
-        refreshing = false;
-      });
-    },
-    Math.min(MAX_TIMER_MS, options.refreshMs),
-  );
-  // A held lock must not keep the process alive on its own.
-  timer.unref();
+  const arm = () => {
+    timer = setInterval(
+      () => {
+        if (refreshing) return;
+        refreshing = true;
+        void refresh().finally(() => {
+          refreshing = false;
+        });
+      },
+      Math.min(MAX_TIMER_MS, options.refreshMs),
+    );
+    // A held lock must not keep the process alive on its own.
+    timer.unref();
+  };
+  arm();
 
   let released: Promise<void> | undefined;
-  return () => {
-    clearInterval(timer);
-    unmarkLockHeld(token);
-    released ??= call(`unlock of "${key}"`, () => client.eval(RELEASE_SCRIPT, 1, lockKey, value)).then(
-      () => undefined,
-      (error: unknown) => {
-        // Let a later call try again; until then the lock expires by itself after its TTL.
-        released = undefined;
-        throw error;
-      },
-    );
-    return released;
+  return {
+    value,
+    async regain() {
+      const what = `lock of "${key}"`;
+      let current: string | null = null;
+      for (let attempt = 1; attempt <= ACQUIRE_ATTEMPTS && current === null; attempt++) {
+        const taken = await call(what, () => client.set(lockKey, value, 'PX', ttl, 'NX'));
+        current = taken === 'OK' ? value : await call(what, () => client.get(lockKey));
+      }
+      if (current !== value) {
+        markLost();
+        const remainingMs = current === null ? 0 : await call(what, () => client.pttl(lockKey));
+        throw new StateLockedError(
+          key,
+          current === null
+            ? 'another run'
+            : `${describeHolder(current)}; this run lost the lock while it ran`,
+          remainingMs > 0 ? { expiresAt: new Date(Date.now() + remainingMs) } : {},
+        );
+      }
+      if (lost && released === undefined) {
+        lost = false;
+        arm();
+        logger.info('redis state store: took a lost lock on a state key again', { key, lock_key: lockKey });
+      }
+    },
+    release() {
+      clearInterval(timer);
+      unmarkLockHeld(token);
+      released ??= call(`unlock of "${key}"`, () => client.eval(RELEASE_SCRIPT, 1, lockKey, value)).then(
+        () => undefined,
+        (error: unknown) => {
+          // Let a later call try again; until then the lock expires by itself after its TTL.
+          released = undefined;
+          throw error;
+        },
+      );
+      return released;
+    },
   };
 }

@@ -14,8 +14,8 @@ import {
   formatIssuePath,
   type JsonValue,
   type Logger,
-  type ReleaseLock,
   StateError,
+  StateLockedError,
   type StateStore,
   silentLogger,
   stateKeyProblem,
@@ -28,7 +28,7 @@ import {
   redisStateStoreConfigSchema,
 } from './config.js';
 import { CONNECTOR, type RedisTarget, targetOfClient, targetOfUrl, wrapRedisError } from './errors.js';
-import { acquireRedisLock } from './lock.js';
+import { acquireRedisLock, type HeldRedisLock } from './lock.js';
 
 export type RedisStateStoreOptions = Omit<RedisStateStoreConfigInput, 'connection_url'> & {
   /** Where to connect; leave out when `client` is given. */
@@ -46,6 +46,24 @@ export type RedisStateStore = StateStore & Required<Pick<StateStore, 'lock' | 'c
 const SCAN_COUNT = 1_000;
 /** ioredis gives up on a command after this many failed reconnects, so an outage surfaces as an error. */
 const MAX_RETRIES_PER_REQUEST = 2;
+
+/**
+ * A put or delete of a key under a lock this store holds: applied only while the lock still holds our
+ * value, so a run that lost its lock (it expired during an outage) never writes over the run that
+ * took it since. KEYS: the lock, the value; ARGV: the lock value, the text (SET) or nothing (DEL).
+ */
+const FENCED_SET = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[2], ARGV[2])
+  return 1
+end
+return 0`;
+const FENCED_DEL = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[2])
+  return 1
+end
+return 0`;
 
 /** Escape Redis glob characters, so a prefix is matched literally by SCAN MATCH. */
 export function escapeGlob(text: string): string {
@@ -117,7 +135,11 @@ export function createRedisStateStore(options: RedisStateStoreOptions): RedisSta
   const lockKey = (key: string) => `${namespace}:lock#${key}`;
 
   let closed = false;
-  const heldLocks = new Set<ReleaseLock>();
+  /** Locks this store holds, by state key. */
+  const heldLocks = new Map<string, HeldRedisLock>();
+  /** The held lock that covers a key: its own, or its parent's (`{key}::{partition}`). */
+  const lockCovering = (key: string): [string, HeldRedisLock] | undefined =>
+    [...heldLocks.entries()].find(([locked]) => key === locked || key.startsWith(`${locked}::`));
 
   const call = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
     if (closed) {
@@ -134,6 +156,33 @@ export function createRedisStateStore(options: RedisStateStoreOptions): RedisSta
     } catch (error) {
       throw wrapRedisError(error, what, target, lastConnectionError);
     }
+  };
+
+  /**
+   * Run a write: plainly, or fenced on the lock that covers its key. A fenced write that finds the
+   * lock gone takes the lock again first (when nobody else has it), else fails with STATE_LOCKED.
+   */
+  const write = async (
+    key: string,
+    what: string,
+    plain: () => Promise<unknown>,
+    script: string,
+    text?: string,
+  ): Promise<void> => {
+    const covering = lockCovering(key);
+    if (covering === undefined) {
+      await call(what, plain);
+      return;
+    }
+    const [locked, lock] = covering;
+    const args = text === undefined ? [] : [text];
+    const fenced = () => client.eval(script, 2, lockKey(locked), valueKey(key), lock.value, ...args);
+    if ((await call(what, fenced)) === 1) return;
+    await lock.regain();
+    if ((await call(what, fenced)) === 1) return;
+    throw new StateLockedError(locked, 'another run; the lock changed hands while this run took it again', {
+      connector: CONNECTOR,
+    });
   };
 
   return {
@@ -160,12 +209,12 @@ export function createRedisStateStore(options: RedisStateStoreOptions): RedisSta
       assertStateKey(key);
       const text = encodeStateValue(key, value, { connector: CONNECTOR });
       // One SET replaces the value atomically; commands on one connection apply in call order.
-      await call(`put of "${key}"`, () => client.set(valueKey(key), text));
+      await write(key, `put of "${key}"`, () => client.set(valueKey(key), text), FENCED_SET, text);
     },
 
     async delete(key) {
       assertStateKey(key);
-      await call(`delete of "${key}"`, () => client.del(valueKey(key)));
+      await write(key, `delete of "${key}"`, () => client.del(valueKey(key)), FENCED_DEL);
     },
 
     async list(prefix = '') {
@@ -199,7 +248,7 @@ export function createRedisStateStore(options: RedisStateStoreOptions): RedisSta
           { context: 'invalid config for state "redis"' },
         );
       }
-      const release = await acquireRedisLock({
+      const held = await acquireRedisLock({
         client,
         key,
         lockKey: lockKey(key),
@@ -208,18 +257,17 @@ export function createRedisStateStore(options: RedisStateStoreOptions): RedisSta
         logger,
         call,
       });
-      const tracked: ReleaseLock = async () => {
-        await release();
-        heldLocks.delete(tracked);
+      heldLocks.set(key, held);
+      return async () => {
+        await held.release();
+        if (heldLocks.get(key) === held) heldLocks.delete(key);
       };
-      heldLocks.add(tracked);
-      return tracked;
     },
 
     /** Releases locks still held, then closes the client this store made (never an injected one). */
     async close() {
       if (closed) return;
-      await Promise.allSettled([...heldLocks].map((release) => release()));
+      await Promise.allSettled([...heldLocks.values()].map((held) => held.release()));
       closed = true;
       if (injected !== undefined) return;
       if (client.status === 'ready') {

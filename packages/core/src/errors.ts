@@ -200,6 +200,20 @@ const RETRYABLE_NODE_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
+/** errno codes of a server that cannot be reached, or of a connection to it that broke. */
+const NETWORK_CODES = new Set([...RETRYABLE_NODE_CODES, 'ENOTFOUND']);
+
+/**
+ * Whether `error` is a failure to reach a server (refused, reset, timed out, unknown host, no
+ * route), by its errno code. A connect to several addresses (`localhost`: ::1 and 127.0.0.1) that
+ * failed on each is an AggregateError of such errors, and counts too.
+ */
+export function isNetworkError(error: unknown): boolean {
+  if (error instanceof AggregateError) return error.errors.length > 0 && error.errors.every(isNetworkError);
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && NETWORK_CODES.has(code);
+}
+
 /** Whether retrying the operation that threw `error` can help: transport errors, 5xx, 429. */
 export function isRetryable(error: unknown): boolean {
   if (isFaucetError(error)) return error.retryable;

@@ -125,7 +125,7 @@ export async function acquirePostgresLock(options: PostgresLockOptions): Promise
 
 async function lockSession(options: PostgresLockOptions): Promise<LockSession> {
   const { pool, key, lockName, call } = options;
-  const what = `lock of "${key}"`;
+  const what = `locking "${key}"`;
   const client = await call(what, () => pool.connect());
   // Checked-out clients have no error listener in pg-pool: a connection lost while the lock is held
   // would otherwise crash the process.
@@ -184,7 +184,7 @@ async function unlock(
     return;
   }
   try {
-    await call(`unlock of "${key}"`, () => client.query(UNLOCK, [lockName]));
+    await call(`unlocking "${key}"`, () => client.query(UNLOCK, [lockName]));
   } catch (error) {
     // A session that may still hold the lock must never go back to the pool: closing it frees the lock.
     giveBack(true);

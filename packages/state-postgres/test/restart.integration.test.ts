@@ -23,7 +23,7 @@ describeWithPostgres('state-postgres when its server restarts', () => {
     const server = privatePg.server;
     const warnings: string[] = [];
     const logger = { debug() {}, info() {}, warn: (m: string) => void warnings.push(m), error() {} };
-    const holder = createPostgresStateStore({ connection_url: server.url, table: 'st', logger });
+    const holder = createPostgresStateStore({ connection_url: server.url, table: 'st' }, { logger });
     const other = createPostgresStateStore({ connection_url: server.url, table: 'st' });
     const holders = async () => (await server.query<{ n: number }>(HOLDERS, ['job::row-0']))[0]?.n;
     try {

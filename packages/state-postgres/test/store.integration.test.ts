@@ -26,7 +26,11 @@ describeWithPostgres('state-postgres against a real PostgreSQL', (url) => {
 
   const open = (table: string, extra: { logger?: Logger; ensure_table?: boolean } = {}) => {
     if (!tables.includes(table)) tables.push(table);
-    const store = createPostgresStateStore({ connection_url: url, table, ...extra });
+    const { logger, ...settings } = extra;
+    const store = createPostgresStateStore(
+      { connection_url: url, table, ...settings },
+      logger === undefined ? {} : { logger },
+    );
     stores.push(store);
     return store;
   };
@@ -198,7 +202,7 @@ describeWithPostgres('state-postgres against a real PostgreSQL', (url) => {
     try {
       const table = `injected_${run}`;
       tables.push(table);
-      const store = createPostgresStateStore({ pool, table });
+      const store = createPostgresStateStore({ table }, { pool });
       await store.put('k::row-0', { ok: true });
       expect(await store.get('k::row-0')).toEqual({ ok: true });
       await store.lock('k::row-0', 10_000);

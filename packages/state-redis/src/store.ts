@@ -9,11 +9,13 @@ import {
   assertLockTtl,
   assertStateKey,
   ConfigError,
+  connectionUrlRedactor,
   encodeStateValue,
   errorMessage,
   formatIssuePath,
   type JsonValue,
   type Logger,
+  Redactor,
   StateError,
   StateLockedError,
   type StateStore,
@@ -27,17 +29,23 @@ import {
   redisStateStoreClientOptionsSchema,
   redisStateStoreConfigSchema,
 } from './config.js';
-import { CONNECTOR, type RedisTarget, targetOfClient, targetOfUrl, wrapRedisError } from './errors.js';
+import { CONNECTOR, type RedisTarget, serverOfClient, serverOfUrl, wrapRedisError } from './errors.js';
 import { acquireRedisLock, type HeldRedisLock } from './lock.js';
 
-export type RedisStateStoreOptions = Omit<RedisStateStoreConfigInput, 'connection_url'> & {
-  /** Where to connect; leave out when `client` is given. */
+/** The config, as under `state: { type: redis, config: … }`; leave `connection_url` out when a client is injected. */
+export type RedisStateStoreInput = Omit<RedisStateStoreConfigInput, 'connection_url'> & {
   connection_url?: string;
-  /** A client you own: the store uses it as is and never closes it. */
-  client?: Redis;
+};
+
+/** What a store is created with besides its config, as for every plugin. */
+export interface RedisStateStoreOptions {
   /** Where lock warnings go (a lock lost while held). */
   logger?: Logger;
-};
+  /** Scrubs the run's secrets from messages (the URL's password is always scrubbed). */
+  redactor?: Redactor;
+  /** A client you own: the store uses it as is and never closes it. */
+  client?: Redis;
+}
 
 /** A redis state store: always has `lock` and `close`. */
 export type RedisStateStore = StateStore & Required<Pick<StateStore, 'lock' | 'close'>>;
@@ -82,9 +90,45 @@ function connectionName(): string {
   return `faucet:${process.pid}@${hostname()}`.replace(/[^\x21-\x7e]/g, '_');
 }
 
-export function createRedisStateStore(options: RedisStateStoreOptions): RedisStateStore {
-  const { client: injected, connection_url, logger: givenLogger, ...settings } = options;
-  const logger = givenLogger ?? silentLogger;
+/** A Redis client of our own, connecting on first use and reconnecting while the store lives. */
+function ownClient(url: string, connectTimeoutMs: number): { client: Redis; lastError: () => unknown } {
+  let everReady = false;
+  /** The last connection error: "max retries reached" alone would not say why. */
+  let lastError: unknown;
+  const client = new Redis(url, {
+    // Connect on first use, so building a store (to validate a pipeline) opens nothing.
+    lazyConnect: true,
+    connectTimeout: connectTimeoutMs,
+    maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST,
+    // Once connected, keep reconnecting while the store lives (a long run outlasts a Redis restart),
+    // backing off to 2 s. A server never reached is most likely a wrong URL: fail the call at once
+    // (the next call tries again) instead of making every call sit through the backoff.
+    retryStrategy: (times) => (everReady ? Math.min(times * 200, 2_000) : null),
+    connectionName: connectionName(),
+  });
+  // Without a listener ioredis prints every failed reconnect (and an 'error' nobody hears would crash
+  // the process); the reason is reported with the operation that fails instead.
+  client.on('error', (error: unknown) => {
+    lastError = error;
+  });
+  client.on('ready', () => {
+    everReady = true;
+    lastError = undefined;
+  });
+  return { client, lastError: () => lastError };
+}
+
+/**
+ * A redis state store, created like every plugin: `createRedisStateStore(config, { logger, redactor })`,
+ * or `createRedisStateStore({ namespace }, { client })` over a client you own.
+ */
+export function createRedisStateStore(
+  input: RedisStateStoreInput,
+  options: RedisStateStoreOptions = {},
+): RedisStateStore {
+  const { connection_url, ...settings } = input;
+  const { client: injected } = options;
+  const logger = options.logger ?? silentLogger;
   if (injected !== undefined && connection_url !== undefined) {
     throw new ConfigError('give either client or connection_url, not both', {
       context: 'invalid config for state "redis"',
@@ -93,41 +137,21 @@ export function createRedisStateStore(options: RedisStateStoreOptions): RedisSta
   let client: Redis;
   let target: RedisTarget;
   let config: z.infer<typeof redisStateStoreClientOptionsSchema>;
-  /** The last connection error of a client we made: "max retries reached" alone would not say why. */
-  let lastConnectionError: unknown;
+  let lastConnectionError: () => unknown = () => undefined;
   if (injected === undefined) {
     const parsed = redisStateStoreConfigSchema.safeParse({ ...settings, connection_url });
     if (!parsed.success) throw configError(parsed.error.issues);
     const { connection_url: url, ...rest } = parsed.data;
     config = rest;
-    target = targetOfUrl(url);
-    let everReady = false;
-    client = new Redis(url, {
-      // Connect on first use, so building a store (to validate a pipeline) opens nothing.
-      lazyConnect: true,
-      connectTimeout: config.connect_timeout_ms,
-      maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST,
-      // Once connected, keep reconnecting while the store lives (a long run outlasts a Redis restart),
-      // backing off to 2 s. A server never reached is most likely a wrong URL: fail the call at once
-      // (the next call tries again) instead of making every call sit through the backoff.
-      retryStrategy: (times) => (everReady ? Math.min(times * 200, 2_000) : null),
-      connectionName: connectionName(),
-    });
-    // Without a listener ioredis prints every failed reconnect; the reason is reported with the
-    // operation that fails instead.
-    client.on('error', (error: unknown) => {
-      lastConnectionError = error;
-    });
-    client.on('ready', () => {
-      everReady = true;
-      lastConnectionError = undefined;
-    });
+    const redactor = connectionUrlRedactor(url).merge(options.redactor ?? Redactor.forConfig(parsed.data));
+    target = { server: serverOfUrl(url), redactor };
+    ({ client, lastError: lastConnectionError } = ownClient(url, config.connect_timeout_ms));
   } else {
     const parsed = redisStateStoreClientOptionsSchema.safeParse(settings);
     if (!parsed.success) throw configError(parsed.error.issues);
     config = parsed.data;
     client = injected;
-    target = targetOfClient(injected.options);
+    target = { server: serverOfClient(injected.options), redactor: options.redactor ?? new Redactor() };
   }
   const namespace = config.namespace;
   const valueKey = (key: string) => `${namespace}:${key}`;
@@ -154,7 +178,7 @@ export function createRedisStateStore(options: RedisStateStoreOptions): RedisSta
     try {
       return await run();
     } catch (error) {
-      throw wrapRedisError(error, what, target, lastConnectionError);
+      throw wrapRedisError(error, what, target, lastConnectionError());
     }
   };
 

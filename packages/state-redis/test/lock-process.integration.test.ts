@@ -10,8 +10,7 @@ import { Redis } from 'ioredis';
 import { afterAll, expect, it } from 'vitest';
 import { describeWithRedis, dropNamespace } from './redis-env.js';
 
-/** fixtures/hold-lock.mjs takes a lock with the store built in ../dist and prints `locked`. */
-const HOLDER = fileURLToPath(new URL('./fixtures/hold-lock.mjs', import.meta.url));
+/** The built package: the lock holder process creates its store through it. */
 const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 /** The engine's default lock TTL: a rerun that waited for it would outlast this file's timeout. */
 const TTL_MS = 60_000;
@@ -42,7 +41,7 @@ describeWithRedis('state-redis lock held by another process', (url) => {
 
   it('refuses a live holder naming it and when its lock expires; holds past its TTL', async () => {
     const key = 'live::row-0';
-    const child = await spawnLockHolder(HOLDER, DIST, [url, namespace, key, '1500']);
+    const child = await spawnLockHolder(DIST, { connection_url: url, namespace }, key, 1_500);
     children.push(child);
     const locked = await refusal(store.lock(key, TTL_MS));
     expect(locked.code).toBe(ErrorCodes.STATE_LOCKED);
@@ -60,7 +59,7 @@ describeWithRedis('state-redis lock held by another process', (url) => {
 
   it('takes the lock over at once when its holder on this host was killed -9', async () => {
     const key = 'killed::row-0';
-    const child = await spawnLockHolder(HOLDER, DIST, [url, namespace, key, String(TTL_MS)]);
+    const child = await spawnLockHolder(DIST, { connection_url: url, namespace }, key, TTL_MS);
     children.push(child);
     await refusal(store.lock(key, TTL_MS));
     const before = JSON.parse((await raw.get(`${namespace}:lock#${key}`)) ?? 'null') as { pid?: number };
@@ -78,7 +77,7 @@ describeWithRedis('state-redis lock held by another process', (url) => {
 
   it('a rerun through the engine starts at once after its predecessor was killed -9', async () => {
     const key = 'rerun::row-0';
-    const child = await spawnLockHolder(HOLDER, DIST, [url, namespace, key, String(TTL_MS)]);
+    const child = await spawnLockHolder(DIST, { connection_url: url, namespace }, key, TTL_MS);
     children.push(child);
     await killHard(child);
     const written: unknown[] = [];

@@ -25,7 +25,11 @@ describeWithRedis('state-redis against a real Redis', (url) => {
 
   const open = (namespace: string, extra: { logger?: Logger; lock_refresh_ms?: number } = {}) => {
     if (!namespaces.includes(namespace)) namespaces.push(namespace);
-    const store = createRedisStateStore({ connection_url: url, namespace, ...extra });
+    const { logger, ...settings } = extra;
+    const store = createRedisStateStore(
+      { connection_url: url, namespace, ...settings },
+      logger === undefined ? {} : { logger },
+    );
     stores.push(store);
     return store;
   };
@@ -105,7 +109,7 @@ describeWithRedis('state-redis against a real Redis', (url) => {
     try {
       const namespace = `injected-${run}`;
       namespaces.push(namespace);
-      const store = createRedisStateStore({ client, namespace });
+      const store = createRedisStateStore({ namespace }, { client });
       await store.put('k::row-0', { ok: true });
       expect(await store.get('k::row-0')).toEqual({ ok: true });
       const release = await store.lock('k::row-0', 10_000);

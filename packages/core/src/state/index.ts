@@ -23,3 +23,4 @@ export {
   memoryStateStore,
   memoryStateStoreConfigSchema,
 } from './memory.js';
+export { createKeyedWriteQueue, type KeyedWriteQueue } from './write-queue.js';

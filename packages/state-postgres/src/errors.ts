@@ -3,7 +3,7 @@
  * mapping every faucet PostgreSQL package uses (`@faucet/common-postgres`): the store's redactor (the
  * URL's password, and the run's secrets) scrubs the message and the whole cause chain.
  */
-import { CONNECTOR, mapPgError, redactPgError, serverName } from '@faucet/common-postgres';
+import { mapPgError, redactPgError, serverName } from '@faucet/common-postgres';
 import { type FaucetError, isFaucetError, type Redactor, StateError } from '@faucet/core';
 
 /** Where the store talks to, for messages, and what must never appear in them. */

@@ -3,15 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { ErrorCodes, StateLockedError } from '@faucet/core';
 import { createPostgresStateStore } from '@faucet/state-postgres';
-import { killHard, spawnLockHolder } from '@faucet/test-support';
+import { killHard, sleep, spawnLockHolder } from '@faucet/test-support';
 import { afterAll, expect, it } from 'vitest';
 
 /** The built package: the lock holder process creates its store through it. */
 const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 
 import { describeWithPostgres, testPool } from './pg-env.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describeWithPostgres('state-postgres lock held by another process', (url) => {
   const table = `process_lock_${randomBytes(4).toString('hex')}`;

@@ -7,7 +7,7 @@
  */
 import { StateLockedError } from '@faucet/core';
 import { createPostgresStateStore } from '@faucet/state-postgres';
-import { usePrivatePostgres } from '@faucet/test-support';
+import { recordingLogger, usePrivatePostgres } from '@faucet/test-support';
 import { expect, it } from 'vitest';
 import { describeWithPostgres } from './pg-env.js';
 
@@ -21,8 +21,8 @@ describeWithPostgres('state-postgres when its server restarts', () => {
 
   it('keeps working after a restart, takes a lost lock again before writing, and refuses to write under a lock another run took', async () => {
     const server = privatePg.server;
-    const warnings: string[] = [];
-    const logger = { debug() {}, info() {}, warn: (m: string) => void warnings.push(m), error() {} };
+    const logger = recordingLogger();
+    const { warnings } = logger;
     const holder = createPostgresStateStore({ connection_url: server.url, table: 'st' }, { logger });
     const other = createPostgresStateStore({ connection_url: server.url, table: 'st' });
     const holders = async () => (await server.query<{ n: number }>(HOLDERS, ['job::row-0']))[0]?.n;

@@ -2,20 +2,10 @@ import { randomBytes } from 'node:crypto';
 import process from 'node:process';
 import { ErrorCodes, isFaucetError, type Logger } from '@faucet/core';
 import { createPostgresStateStore, type PostgresStateStore } from '@faucet/state-postgres';
+import { recordingLogger, refusal, sleep } from '@faucet/test-support';
 import { Pool } from 'pg';
 import { afterAll, afterEach, expect, it } from 'vitest';
 import { describeWithPostgres, testPool } from './pg-env.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function refusal(promise: Promise<unknown>): Promise<Error & { code?: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { code?: string };
-  }
-  throw new Error('expected the operation to fail');
-}
 
 describeWithPostgres('state-postgres against a real PostgreSQL', (url) => {
   const run = randomBytes(4).toString('hex');
@@ -171,8 +161,8 @@ describeWithPostgres('state-postgres against a real PostgreSQL', (url) => {
 
   it('loses the lock with its session: a terminated backend frees it; release() still resolves', async () => {
     const table = `session_${run}`;
-    const warnings: string[] = [];
-    const logger: Logger = { debug() {}, info() {}, warn: (msg) => void warnings.push(msg), error() {} };
+    const logger = recordingLogger();
+    const { warnings } = logger;
     const holder = open(table, { logger });
     const contender = open(table);
     const release = await holder.lock('job::row-0', 60_000);

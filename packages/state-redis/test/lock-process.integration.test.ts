@@ -5,7 +5,7 @@ import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { ErrorCodes, runPipeline, type Sink, StateLockedError } from '@faucet/core';
 import { createRedisStateStore } from '@faucet/state-redis';
-import { killHard, spawnLockHolder } from '@faucet/test-support';
+import { killHard, sleep, spawnLockHolder } from '@faucet/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, expect, it } from 'vitest';
 import { describeWithRedis, dropNamespace } from './redis-env.js';
@@ -14,8 +14,6 @@ import { describeWithRedis, dropNamespace } from './redis-env.js';
 const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 /** The engine's default lock TTL: a rerun that waited for it would outlast this file's timeout. */
 const TTL_MS = 60_000;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function refusal(promise: Promise<unknown>): Promise<StateLockedError> {
   const error = await promise.then(

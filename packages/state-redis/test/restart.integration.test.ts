@@ -4,12 +4,10 @@
  */
 import { ErrorCodes, isFaucetError, StateLockedError } from '@faucet/core';
 import { createRedisStateStore } from '@faucet/state-redis';
-import { freePort, type PrivateRedis, startPrivateRedis } from '@faucet/test-support';
+import { freePort, type PrivateRedis, sleep, startPrivateRedis } from '@faucet/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, expect, it } from 'vitest';
 import { describeWithRedis } from './redis-env.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function eventually<T>(what: string, run: () => Promise<T>, ms = 10_000): Promise<T> {
   const deadline = Date.now() + ms;

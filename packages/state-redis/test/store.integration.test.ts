@@ -2,20 +2,10 @@ import { randomBytes } from 'node:crypto';
 import process from 'node:process';
 import { ErrorCodes, isFaucetError, type JsonValue, type Logger } from '@faucet/core';
 import { createRedisStateStore, type RedisStateStore } from '@faucet/state-redis';
+import { recordingLogger, refusal, sleep } from '@faucet/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, expect, it } from 'vitest';
 import { describeWithRedis, dropNamespace } from './redis-env.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function refusal(promise: Promise<unknown>): Promise<Error & { code?: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { code?: string };
-  }
-  throw new Error('expected the operation to fail');
-}
 
 describeWithRedis('state-redis against a real Redis', (url) => {
   const run = randomBytes(4).toString('hex');
@@ -165,13 +155,8 @@ describeWithRedis('state-redis against a real Redis', (url) => {
 
   it('never frees a lock that expired and was taken by another run, and warns that it was lost', async () => {
     const namespace = `lost-${run}`;
-    const warnings: string[] = [];
-    const logger: Logger = {
-      debug() {},
-      info() {},
-      warn: (msg) => void warnings.push(msg),
-      error() {},
-    };
+    const logger = recordingLogger();
+    const { warnings } = logger;
     const first = open(namespace, { logger, lock_refresh_ms: 100 });
     const second = open(namespace);
     const release = await first.lock('job::row-0', 5_000);

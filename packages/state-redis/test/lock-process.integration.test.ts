@@ -39,7 +39,8 @@ describeWithRedis('state-redis lock held by another process', (url) => {
 
   it('refuses a live holder naming it and when its lock expires; holds past its TTL', async () => {
     const key = 'live::row-0';
-    const child = await spawnLockHolder(DIST, { connection_url: url, namespace }, key, 1_500);
+    const ttl = 3_000;
+    const child = await spawnLockHolder(DIST, { connection_url: url, namespace }, key, ttl);
     children.push(child);
     const locked = await refusal(store.lock(key, TTL_MS));
     expect(locked.code).toBe(ErrorCodes.STATE_LOCKED);
@@ -49,8 +50,9 @@ describeWithRedis('state-redis lock held by another process', (url) => {
     expect(locked.expiresAt).toBeInstanceOf(Date);
     expect(locked.message).toContain(`lock expires by itself at ${locked.expiresAt?.toISOString()}`);
 
-    // The holder keeps refreshing its lock, so it outlives its TTL; its pid is alive, so it is kept.
-    await sleep(3_000);
+    // The holder keeps refreshing its lock (every TTL/3), so it outlives its TTL; its pid is alive,
+    // so it is kept.
+    await sleep(ttl * 2);
     await refusal(store.lock(key, TTL_MS));
     await killHard(child);
   });

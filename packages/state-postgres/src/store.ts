@@ -9,6 +9,7 @@ import {
   assertLockTtl,
   assertStateKey,
   ConfigError,
+  type CreateEnv,
   connectionUrlRedactor,
   createKeyedWriteQueue,
   encodeStateValue,
@@ -38,15 +39,11 @@ export type PostgresStateStoreInput = Omit<PostgresStateStoreConfigInput, 'conne
   connection_url?: string;
 };
 
-/** What a store is created with besides its config, as for every plugin. */
-export interface PostgresStateStoreOptions {
-  /** Where warnings go (a lock whose connection was lost). */
-  logger?: Logger;
-  /** Scrubs the run's secrets from messages (the URL's password is always scrubbed). */
-  redactor?: Redactor;
+/** What a store is created with besides its config: the plugin environment (optional), a pool. */
+export type PostgresStateStoreOptions = Partial<CreateEnv> & {
   /** A pool you own: the store uses it as is and never ends it. Each held lock keeps one of its clients. */
   pool?: Pool;
-}
+};
 
 /** A postgres state store: always has `lock` and `close`. */
 export type PostgresStateStore = StateStore & Required<Pick<StateStore, 'lock' | 'close'>>;

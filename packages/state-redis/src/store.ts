@@ -9,12 +9,12 @@ import {
   assertLockTtl,
   assertStateKey,
   ConfigError,
+  type CreateEnv,
   connectionUrlRedactor,
   encodeStateValue,
   errorMessage,
   formatIssuePath,
   type JsonValue,
-  type Logger,
   Redactor,
   StateError,
   StateLockedError,
@@ -37,15 +37,11 @@ export type RedisStateStoreInput = Omit<RedisStateStoreConfigInput, 'connection_
   connection_url?: string;
 };
 
-/** What a store is created with besides its config, as for every plugin. */
-export interface RedisStateStoreOptions {
-  /** Where lock warnings go (a lock lost while held). */
-  logger?: Logger;
-  /** Scrubs the run's secrets from messages (the URL's password is always scrubbed). */
-  redactor?: Redactor;
+/** What a store is created with besides its config: the plugin environment (optional), a client. */
+export type RedisStateStoreOptions = Partial<CreateEnv> & {
   /** A client you own: the store uses it as is and never closes it. */
   client?: Redis;
-}
+};
 
 /** A redis state store: always has `lock` and `close`. */
 export type RedisStateStore = StateStore & Required<Pick<StateStore, 'lock' | 'close'>>;

@@ -11,6 +11,7 @@ import {
   ConfigError,
   type CreateEnv,
   connectionUrlRedactor,
+  coveringKey,
   createKeyedWriteQueue,
   encodeStateValue,
   formatIssuePath,
@@ -175,8 +176,10 @@ export function createPostgresStateStore(
   /** Locks this store holds, by state key. */
   const heldLocks = new Map<string, HeldPostgresLock>();
   /** The held lock that covers a key: its own, or its parent's (`{key}::{partition}`). */
-  const lockCovering = (key: string): HeldPostgresLock | undefined =>
-    [...heldLocks.entries()].find(([locked]) => key === locked || key.startsWith(`${locked}::`))?.[1];
+  const lockCovering = (key: string): HeldPostgresLock | undefined => {
+    const locked = coveringKey(heldLocks.keys(), key);
+    return locked === undefined ? undefined : heldLocks.get(locked);
+  };
   /** Puts and deletes of one key run one after another, so the last call wins (pooled connections race). */
   const writes = createKeyedWriteQueue();
   let tableReady: Promise<void> | undefined;

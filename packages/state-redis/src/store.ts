@@ -11,6 +11,7 @@ import {
   ConfigError,
   type CreateEnv,
   connectionUrlRedactor,
+  coveringKey,
   encodeStateValue,
   errorMessage,
   formatIssuePath,
@@ -158,8 +159,11 @@ export function createRedisStateStore(
   /** Locks this store holds, by state key. */
   const heldLocks = new Map<string, HeldRedisLock>();
   /** The held lock that covers a key: its own, or its parent's (`{key}::{partition}`). */
-  const lockCovering = (key: string): [string, HeldRedisLock] | undefined =>
-    [...heldLocks.entries()].find(([locked]) => key === locked || key.startsWith(`${locked}::`));
+  const lockCovering = (key: string): [string, HeldRedisLock] | undefined => {
+    const locked = coveringKey(heldLocks.keys(), key);
+    const lock = locked === undefined ? undefined : heldLocks.get(locked);
+    return locked === undefined || lock === undefined ? undefined : [locked, lock];
+  };
 
   const call = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
     if (closed) {

@@ -229,7 +229,7 @@ execution: { max_concurrent: 2 }
       }
     })();
 
-    // Run 1 is killed during the snapshot, before the writer starts.
+    // Run 1 is killed during the snapshot, before the writer starts (once both slots exist).
     let writer: Promise<{ code: number | null; out: string }> | undefined;
     const startWriter = () => {
       const child = spawn(
@@ -259,6 +259,15 @@ execution: { max_concurrent: 2 }
       );
     };
 
+    const slotExists = async (of: string): Promise<boolean> =>
+      (await scalar('SELECT count(*) AS n FROM pg_replication_slots WHERE slot_name = $1', [of])) > 0;
+    const startWriting = () => {
+      writer = startWriter();
+      void writer.then(() => {
+        writerDone = true;
+      });
+    };
+
     const kills: { run: number; atMs: number; stored: string }[] = [];
     let writerDone = false;
     let killsDuringWrites = 0;
@@ -272,7 +281,12 @@ execution: { max_concurrent: 2 }
       });
       // Let the run make progress (a new checkpoint), then kill it at a random moment after that.
       const deadline = Date.now() + 60_000;
-      while ((await storedLsn()) === before) {
+      // The writer starts once both slots exist: a change committed before a slot's consistent point
+      // reaches that row only as a snapshot row, and the events row must see every change as one. On a
+      // busy server creating a slot waits for running transactions, so the second slot may only come
+      // in run 2.
+      while ((await storedLsn()) === before || (run > 1 && !writer)) {
+        if (run > 1 && !writer && (await slotExists(eventSlot))) startWriting();
         if (exited) throw new Error(`run ${run} ended early:\n${(await cli.done).stderr}`);
         if (Date.now() > deadline)
           throw new Error(`run ${run} stored no checkpoint:\n${cli.output().stderr}`);
@@ -295,10 +309,7 @@ execution: { max_concurrent: 2 }
           [`postgres-cdc:${slot}`],
         );
         expect(kind.rows[0]?.kind, 'the first kill lands in the snapshot').toBe('snapshot');
-        writer = startWriter();
-        void writer.then(() => {
-          writerDone = true;
-        });
+        if (await slotExists(eventSlot)) startWriting();
       }
       await released(tag);
     }

@@ -59,6 +59,10 @@ export interface OwnedPoolOptions {
   applicationName: string;
   /** Who logs a failed idle connection: `postgres`, `postgres sink`. */
   logName: string;
+  /** TCP keepalive, for sessions that sit idle for long (a held lock): both ends notice a dead peer. */
+  keepAlive?: boolean;
+  /** Close a connection idle in the pool for this long (default 10 s). */
+  idleTimeoutMs?: number;
 }
 
 /** A pool of our own, from the config. Idle-client errors are logged, never thrown at the process. */
@@ -67,8 +71,9 @@ export function createOwnedPool(options: OwnedPoolOptions, logger: Logger, redac
     connectionString: options.connectionUrl,
     max: options.max,
     connectionTimeoutMillis: options.connectTimeoutMs,
-    idleTimeoutMillis: 10_000,
+    idleTimeoutMillis: options.idleTimeoutMs ?? 10_000,
     application_name: options.applicationName,
+    ...(options.keepAlive ? { keepAlive: true } : {}),
   });
   pool.on('error', (error) => {
     logger.warn(`${options.logName}: an idle connection failed`, { error: redactor.redact(error.message) });

@@ -5,8 +5,10 @@
 import {
   AuthError,
   ConnectionError,
+  errorMessage,
   type FaucetError,
   type FaucetErrorOptions,
+  isNetworkError,
   type Redactor,
 } from '@faucet/core';
 
@@ -33,27 +35,35 @@ export function isServerError(error: unknown): error is ServerError {
   return isSqlState(e.code) && typeof e.severity === 'string';
 }
 
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EPIPE',
-  'ECONNABORTED',
-]);
-
 /** Why a connection failed (its errno code, or pg's message), or undefined for any other error. */
 export function networkReason(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
-  const { code, message } = error as { code?: unknown; message?: unknown };
-  if (typeof code === 'string' && NETWORK_CODES.has(code)) return code;
+  // A connect to several addresses (localhost: ::1 and 127.0.0.1) that failed on each.
+  if (error instanceof AggregateError && isNetworkError(error)) {
+    return error.errors.map((e) => errorMessage(e)).join('; ');
+  }
+  const { code, message, syscall } = error as { code?: unknown; message?: unknown; syscall?: unknown };
+  if (isNetworkError(error)) return String(code);
+  // A socket directory (`?host=/var/run/postgresql`) without a server in it.
+  if (code === 'ENOENT' && syscall === 'connect' && typeof message === 'string') return message;
   if (typeof message === 'string' && /connection|terminated|timeout|socket|not queryable/i.test(message)) {
     return message;
   }
   return undefined;
+}
+
+/**
+ * SQLSTATEs of a connection that is gone or cannot be had: class 08 (connection exception), class 53
+ * (insufficient resources: too many connections), admin and crash shutdown, starting up.
+ */
+function isConnectionState(code: string): boolean {
+  const cls = code.slice(0, 2);
+  return cls === '08' || cls === '53' || code === '57P01' || code === '57P02' || code === '57P03';
+}
+
+/** SQLSTATEs where another try can succeed: class 40 (serialization failure, deadlock), lock not available. */
+function isTransientState(code: string): boolean {
+  return code.startsWith('40') || code === '55P03';
 }
 
 export interface PgErrorMapping {
@@ -71,20 +81,17 @@ export interface PgErrorMapping {
 
 /**
  * A FaucetError for anything the client threw (not redacted yet; see `redactPgError`): server errors
- * keep their message and SQLSTATE (class 28 auth, 08, 53, 57P01 and 57P03 connection, 40 retryable),
- * network errors become ConnectionError naming `host:port`.
+ * keep their message and SQLSTATE (class 28 auth; 08, 53, 57P01-57P03 connection; 40 and 55P03
+ * retryable), network errors become ConnectionError naming `host:port`.
  */
 export function mapPgError(error: unknown, mapping: PgErrorMapping): FaucetError {
   const { name, server, action } = mapping;
   const options = { cause: error, connector: CONNECTOR };
   if (isServerError(error)) {
-    const cls = error.code.slice(0, 2);
     const text = `${name} (${server}): ${action} failed: ${mapping.serverText(error)}`;
-    if (cls === '28') return new AuthError(text, options);
-    if (cls === '08' || cls === '53' || error.code === '57P01' || error.code === '57P03') {
-      return new ConnectionError(text, options);
-    }
-    return mapping.failure(text, { ...options, retryable: cls === '40' });
+    if (error.code.startsWith('28')) return new AuthError(text, options);
+    if (isConnectionState(error.code)) return new ConnectionError(text, options);
+    return mapping.failure(text, { ...options, retryable: isTransientState(error.code) });
   }
   const reason = networkReason(error);
   if (reason !== undefined) {

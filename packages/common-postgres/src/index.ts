@@ -20,6 +20,7 @@ export {
   redactPgError,
   type ServerError,
 } from './errors.js';
+export { failureOf, guardClient, lostConnection } from './guard.js';
 export { parseQualifiedName, quoteIdent, quoteQualified } from './identifiers.js';
 export {
   type ArrayType,

@@ -52,21 +52,39 @@ describe('SQLSTATEs', () => {
     expect(networkReason(new Error('syntax error'))).toBeUndefined();
     expect(networkReason('ECONNRESET')).toBeUndefined();
   });
+
+  it('finds a connect to several addresses that failed on each, and a socket directory without a server', () => {
+    const refused = (address: string) =>
+      Object.assign(new Error(`connect ECONNREFUSED ${address}`), { code: 'ECONNREFUSED' });
+    expect(networkReason(new AggregateError([refused('::1:5432'), refused('127.0.0.1:5432')]))).toBe(
+      'connect ECONNREFUSED ::1:5432; connect ECONNREFUSED 127.0.0.1:5432',
+    );
+    const socket = Object.assign(new Error('connect ENOENT /run/postgresql/.s.PGSQL.5432'), {
+      code: 'ENOENT',
+      syscall: 'connect',
+    });
+    expect(networkReason(socket)).toBe('connect ENOENT /run/postgresql/.s.PGSQL.5432');
+    expect(networkReason(Object.assign(new Error('no such file'), { code: 'ENOENT', syscall: 'open' }))).toBe(
+      undefined,
+    );
+  });
 });
 
 describe('mapPgError', () => {
-  it('maps SQLSTATE classes: 28 auth, 08/53/57P01/57P03 connection, 40 retryable, others failures', () => {
+  it('maps SQLSTATE classes: 28 auth, 08/53/57P01-57P03 connection, 40 and 55P03 retryable, others failures', () => {
     const auth = map(serverError('28P01', 'password authentication failed'));
     expect(auth).toBeInstanceOf(AuthError);
     expect(auth.message).toBe(
       'postgres test (db:5432): reading "t" failed: password authentication failed (SQLSTATE 28P01)',
     );
-    for (const code of ['08006', '53300', '57P01', '57P03']) {
+    for (const code of ['08006', '53300', '57P01', '57P02', '57P03']) {
       expect(map(serverError(code))).toBeInstanceOf(ConnectionError);
     }
-    const retry = map(serverError('40001'));
-    expect(retry).toBeInstanceOf(SourceError);
-    expect(retry.retryable).toBe(true);
+    for (const code of ['40001', '40P01', '55P03']) {
+      const retry = map(serverError(code));
+      expect(retry).toBeInstanceOf(SourceError);
+      expect(retry.retryable, code).toBe(true);
+    }
     const syntax = map(serverError('42601'));
     expect(syntax).toBeInstanceOf(SourceError);
     expect(syntax.retryable).toBe(false);

@@ -150,16 +150,31 @@ export class StateError extends FaucetError {
 export class StateLockedError extends StateError {
   readonly key: string;
   readonly holder: string | undefined;
+  /** When the lock runs out unless its holder renews it (stores whose locks have a TTL). */
+  readonly expiresAt: Date | undefined;
 
-  constructor(key: string, holder: string | undefined, options: Omit<FaucetErrorOptions, 'code'> = {}) {
+  constructor(
+    key: string,
+    holder: string | undefined,
+    options: Omit<FaucetErrorOptions, 'code'> & { expiresAt?: Date } = {},
+  ) {
+    const { expiresAt, ...rest } = options;
     super(
       `state key "${key}" is locked by another run${holder ? ` (holder: ${holder})` : ''}; ` +
-        'wait for it to finish, or remove the lock if that run is known to be dead',
-      { ...options, code: ErrorCodes.STATE_LOCKED, retryable: false },
+        `wait for it to finish, or remove the lock if that run is known to be dead${expiry(expiresAt)}`,
+      { ...rest, code: ErrorCodes.STATE_LOCKED, retryable: false },
     );
     this.key = key;
     this.holder = holder;
+    this.expiresAt = expiresAt;
   }
+}
+
+/** " (a dead run's lock expires by itself at 2026-03-01T12:01:00.000Z, in 42 s)". */
+function expiry(at: Date | undefined): string {
+  if (at === undefined || Number.isNaN(at.getTime())) return '';
+  const seconds = Math.max(0, Math.ceil((at.getTime() - Date.now()) / 1000));
+  return ` (a dead run's lock expires by itself at ${at.toISOString()}, in ${seconds} s)`;
 }
 
 export class TransformError extends FaucetError {
@@ -186,6 +201,20 @@ const RETRYABLE_NODE_CODES = new Set([
   'UND_ERR_SOCKET',
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
+
+/** errno codes of a server that cannot be reached, or of a connection to it that broke. */
+const NETWORK_CODES = new Set([...RETRYABLE_NODE_CODES, 'ENOTFOUND']);
+
+/**
+ * Whether `error` is a failure to reach a server (refused, reset, timed out, unknown host, no
+ * route), by its errno code. A connect to several addresses (`localhost`: ::1 and 127.0.0.1) that
+ * failed on each is an AggregateError of such errors, and counts too.
+ */
+export function isNetworkError(error: unknown): boolean {
+  if (error instanceof AggregateError) return error.errors.length > 0 && error.errors.every(isNetworkError);
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && NETWORK_CODES.has(code);
+}
 
 /** Whether retrying the operation that threw `error` can help: transport errors, 5xx, 429. */
 export function isRetryable(error: unknown): boolean {

@@ -1,3 +1,4 @@
+export * from './connection-url.js';
 export * from './define.js';
 export * from './engine/index.js';
 export * from './errors.js';

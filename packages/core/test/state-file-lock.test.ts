@@ -32,12 +32,18 @@ function lockOf(
   return lock.bind(store);
 }
 
-async function writeLockFile(fields: { pid: number; hostname?: string; run_started_at?: string }) {
+async function writeLockFile(fields: {
+  pid: number;
+  hostname?: string;
+  run_started_at?: string;
+  pid_ns?: string;
+}) {
   const record = {
     pid: fields.pid,
     hostname: fields.hostname ?? hostname(),
     run_started_at: fields.run_started_at ?? new Date().toISOString(),
     token: randomUUID(),
+    ...(fields.pid_ns === undefined ? {} : { pid_ns: fields.pid_ns }),
   };
   await writeFile(join(root, LOCK_FILE), JSON.stringify(record));
   return record;
@@ -180,6 +186,22 @@ describe('file state store locks', () => {
     const release = await lockOf(store)(KEY, 60_000);
     await release();
   });
+
+  it.runIf(process.platform === 'linux')(
+    'treats a holder in another pid namespace (a container with our host name) like one on another host',
+    async () => {
+      const pid = await deadPid();
+      const record = await writeLockFile({ pid, pid_ns: 'pid:[1]' });
+      const error = await lockError(lockOf(store)(KEY, 60_000));
+      expect(error.holder).toBe(`pid ${pid} on ${hostname()} since ${record.run_started_at}`);
+      const old = new Date(Date.now() - 120_000);
+      await utimes(join(root, LOCK_FILE), old, old);
+      const release = await lockOf(store)(KEY, 60_000);
+      const mine = (await readLockFile()) as { pid_ns?: string };
+      expect(mine.pid_ns).toMatch(/^pid:\[\d+\]$/);
+      await release();
+    },
+  );
 
   it('treats a holder on another host as alive until its lock goes stale', async () => {
     const record = await writeLockFile({ pid: 4242, hostname: `not-${hostname()}` });

@@ -14,16 +14,15 @@ export interface PostgresSinkPool {
 
 /** A pool over one injected, connected client: every checkout is that client, kept open on release. */
 export function poolOverClient(client: pg.ClientBase): PostgresSinkPool {
-  return {
-    connect: async () =>
-      new Proxy(client, {
-        get(target, property) {
-          if (property === 'release') return () => {};
-          const value: unknown = Reflect.get(target, property, target);
-          return typeof value === 'function' ? value.bind(target) : value;
-        },
-      }) as pg.PoolClient,
-  };
+  // One proxy for every checkout, so what is attached to it (an error listener) is attached once.
+  const checkout = new Proxy(client, {
+    get(target, property) {
+      if (property === 'release') return () => {};
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  }) as pg.PoolClient;
+  return { connect: async () => checkout };
 }
 
 /**

@@ -12,6 +12,8 @@ import { pipeline } from 'node:stream/promises';
 import {
   CONNECTOR,
   createOwnedPool,
+  failureOf,
+  guardClient,
   isServerError,
   type OwnedPool,
   parseQualifiedName,
@@ -157,11 +159,12 @@ export function createPostgresSink(
     } catch (error) {
       throw wrapPgError(error, { server, action, redactor });
     }
+    guardClient(client);
     let broken = false;
     try {
       return await run(client);
     } catch (error) {
-      const wrapped = wrapPgError(error, { server, action, redactor });
+      const wrapped = wrapPgError(failureOf(client, error), { server, action, redactor });
       broken = wrapped.code === 'CONNECTION_FAILED';
       if (!broken) {
         try {

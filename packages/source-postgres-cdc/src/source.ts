@@ -12,7 +12,10 @@
 import { randomUUID } from 'node:crypto';
 import {
   type ArrayType,
+  failureOf,
+  guardClient,
   loadArrayTypes,
+  lostConnection,
   mapPgError,
   parserFor,
   queryTypes,
@@ -171,15 +174,17 @@ export function createPostgresCdcSource(
   const fail = (message: string): SourceError =>
     new SourceError(`${CONNECTOR} source (${server}): ${message}`, { connector: CONNECTOR });
 
-  async function connect(action = 'connecting'): Promise<pg.Client> {
+  /** A client of our own; `onLost` hears when its connection breaks (a server restart, a network failure). */
+  async function connect(action = 'connecting', onLost?: (error: Error) => void): Promise<pg.Client> {
     const client = new pg.Client({
       connectionString: config.connection_url,
       application_name: APPLICATION_NAME,
       connectionTimeoutMillis: config.connect_timeout_ms,
     });
-    client.on('error', (error) =>
-      logger.warn(`${CONNECTOR}: a connection failed`, { error: redactor.redact(error.message) }),
-    );
+    guardClient(client, (error) => {
+      logger.warn(`${CONNECTOR}: a connection failed`, { error: redactor.redact(error.message) });
+      onLost?.(error);
+    });
     try {
       await client.connect();
     } catch (error) {
@@ -336,7 +341,9 @@ export function createPostgresCdcSource(
           'server keeps all WAL since its position. Use a durable state store (file, postgres, redis) for real runs',
       );
     }
-    const admin = await connect();
+    // The run streams while this connection lives: it writes the heartbeats and sync markers, and its
+    // loss means the server went away (a restart waits for the walsender, which waits for us).
+    const admin = await connect('connecting', (error) => stream?.channel.fail(error));
     const stopGauge = observeSlotLag(slot, () => lastLag);
     let heartbeatTimer: NodeJS.Timeout | undefined;
     let statusTimer: NodeJS.Timeout | undefined;
@@ -452,7 +459,7 @@ export function createPostgresCdcSource(
             lsn: snapshotFrom.lsn,
           });
         } catch (error) {
-          throw wrap(error, 'reading the snapshot', signal);
+          throw wrap(failureOf(reader, error), 'reading the snapshot', signal);
         } finally {
           await exportedConnection?.end().catch(() => {});
           await reader.end().catch(() => {});
@@ -478,6 +485,8 @@ export function createPostgresCdcSource(
         signal,
       );
       const live = stream;
+      const lostAdmin = lostConnection(admin);
+      if (lostAdmin) live.channel.fail(lostAdmin);
       logger.info(`${CONNECTOR}: streaming`, {
         slot,
         from: formatLsn(startLsn),

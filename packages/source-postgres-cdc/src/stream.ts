@@ -171,6 +171,8 @@ export class ReplicationStream {
     }
     await this.running?.catch(() => {});
     this.service.removeAllListeners();
+    // The library may still report a late failure of the ended connection: never unheard.
+    this.service.on('error', () => {});
   }
 
   private async createTemporarySlot(client: pg.Client): Promise<string | undefined> {

@@ -5,6 +5,7 @@
 import {
   CONNECTOR,
   createOwnedPool as createPgPool,
+  guardClient,
   mapPgError,
   type OwnedPool as PgOwnedPool,
   redactPgError,
@@ -50,12 +51,13 @@ export interface PostgresClient {
 
 /** A pool over one injected client: every checkout is that client, and releasing it keeps it open. */
 export function poolOverClient(client: PostgresClient): PostgresPool {
-  return {
-    connect: async () => ({
-      query: (query) => client.query(query),
-      release() {},
-    }),
+  // A lost connection of the injected client must not crash the process while we use it either.
+  guardClient(client);
+  const checkout: PostgresPoolClient = {
+    query: (query) => client.query(query),
+    release() {},
   };
+  return { connect: async () => checkout };
 }
 
 export type OwnedPool = PgOwnedPool<PostgresPool>;

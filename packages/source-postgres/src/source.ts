@@ -11,6 +11,8 @@
  */
 import {
   type ArrayType,
+  failureOf,
+  guardClient,
   loadArrayTypes,
   parseQualifiedName,
   queryTypes,
@@ -155,6 +157,7 @@ export function createPostgresSource(
     if (closed) throw new SourceError('postgres source: used after close()', { connector: 'postgres' });
     try {
       const client = await pool.connect();
+      guardClient(client);
       held.add(client);
       return client;
     } catch (error) {
@@ -316,7 +319,7 @@ export function createPostgresSource(
         yield { records: [], bookmark: completedBookmark(keyset) };
       }
     } catch (error) {
-      const wrapped = wrap(error, action, ctx.signal);
+      const wrapped = wrap(failureOf(client, error), action, ctx.signal);
       broken = wrapped.code === 'CONNECTION_FAILED';
       throw wrapped;
     } finally {
@@ -337,7 +340,7 @@ export function createPostgresSource(
     try {
       return await run(client);
     } catch (error) {
-      const wrapped = wrap(error, action);
+      const wrapped = wrap(failureOf(client, error), action);
       broken = wrapped.code === 'CONNECTION_FAILED';
       throw wrapped;
     } finally {

@@ -1,28 +1,15 @@
-import { secret } from '@faucet/core';
+import { connectionUrlSchema, connectTimeoutMsSchema } from '@faucet/common-postgres';
 import { z } from 'zod';
 
 /** `table` or `schema.table`; each part letters, digits and `_`, at most 63 (PostgreSQL's limit). */
 const TABLE_PATTERN = /^[A-Za-z0-9_]{1,63}(\.[A-Za-z0-9_]{1,63})?$/;
-
-function isPostgresUrl(text: string): boolean {
-  try {
-    const url = new URL(text);
-    return url.protocol === 'postgres:' || url.protocol === 'postgresql:';
-  } catch {
-    return false;
-  }
-}
 
 /**
  * What a user writes under `state: { type: postgres, config: … }`. `connection_url` is marked secret:
  * it usually carries a password, and faucet redacts it from every error, log line and DLQ envelope.
  */
 export const postgresStateStoreConfigSchema = z.strictObject({
-  connection_url: secret(
-    z
-      .string()
-      .refine(isPostgresUrl, 'must be a postgres:// or postgresql:// URL, e.g. postgres://user@host:5432/db'),
-  ).describe('PostgreSQL server: postgres://[user[:password]@]host[:port]/database[?sslmode=…]'),
+  connection_url: connectionUrlSchema(),
   table: z
     .string()
     .regex(TABLE_PATTERN, 'must be a table name (letters, digits, _; at most 63) or schema.table')
@@ -39,12 +26,9 @@ export const postgresStateStoreConfigSchema = z.strictObject({
     .max(100)
     .default(5)
     .describe('Size of the connection pool; each held lock keeps one connection for as long as it is held'),
-  connect_timeout_ms: z
-    .number()
-    .int()
-    .positive()
-    .default(10_000)
-    .describe('Time limit for opening a connection (or waiting for a free one), in ms'),
+  connect_timeout_ms: connectTimeoutMsSchema().describe(
+    'Time limit for opening a connection (or waiting for a free one), in ms',
+  ),
 });
 
 /** The validated config (defaults applied). */

@@ -14,8 +14,8 @@ export {
 } from './config.js';
 export {
   createPostgresStateStore,
-  escapeLike,
   type PostgresStateStore,
+  type PostgresStateStoreInput,
   type PostgresStateStoreOptions,
 } from './store.js';
 
@@ -24,6 +24,6 @@ export default defineStateStore<PostgresStateStoreConfig>({
   description: 'Keeps state in a PostgreSQL table (one upserted row per key), with an advisory lock per key',
   configSchema: postgresStateStoreConfigSchema,
   create(config, env) {
-    return createPostgresStateStore({ ...config, logger: env.logger });
+    return createPostgresStateStore(config, env);
   },
 });

@@ -66,29 +66,96 @@ export interface PostgresLockOptions {
   call: <T>(what: string, run: () => Promise<T>) => Promise<T>;
 }
 
+/** A lock this store holds. */
+export interface HeldPostgresLock {
+  release: ReleaseLock;
+  /**
+   * After the lock's connection was lost (a server restart, a failover), the lock went with its
+   * session: take it again on a new connection if nobody else has, else throw StateLockedError
+   * naming the run that took it. A no-op while the lock's connection is fine.
+   */
+  ensureHeld(): Promise<void>;
+}
+
+/** One session holding the lock. */
+interface LockSession {
+  lost(): Error | undefined;
+  /** Give back a session whose connection broke (closing it; the lock went with it). */
+  discard(): void;
+  unlock(): Promise<void>;
+}
+
 /** Take the lock, or throw StateLockedError naming the holder. */
-export async function acquirePostgresLock(options: PostgresLockOptions): Promise<ReleaseLock> {
+export async function acquirePostgresLock(options: PostgresLockOptions): Promise<HeldPostgresLock> {
+  const { key, logger } = options;
+  let session = await lockSession(options);
+  let regaining: Promise<void> | undefined;
+  let released: Promise<void> | undefined;
+  const regain = async (): Promise<void> => {
+    session.discard();
+    try {
+      session = await lockSession(options);
+    } catch (error) {
+      if (!(error instanceof StateLockedError)) throw error;
+      throw new StateLockedError(
+        key,
+        `${error.holder ?? 'another run'}; this run lost the lock while it ran (its connection to the server broke)`,
+      );
+    }
+    logger.info('postgres state store: took a state lock again after its connection was lost', { key });
+  };
+  return {
+    ensureHeld() {
+      if (released !== undefined || session.lost() === undefined) return Promise.resolve();
+      regaining ??= regain().finally(() => {
+        regaining = undefined;
+      });
+      return regaining;
+    },
+    release() {
+      released ??= session.unlock().catch((error: unknown) => {
+        // The session was closed instead, which freed the lock: a second release has nothing to do.
+        released = Promise.resolve();
+        throw error;
+      });
+      return released;
+    },
+  };
+}
+
+async function lockSession(options: PostgresLockOptions): Promise<LockSession> {
   const { pool, key, lockName, call } = options;
-  const what = `lock of "${key}"`;
+  const what = `locking "${key}"`;
   const client = await call(what, () => pool.connect());
   // Checked-out clients have no error listener in pg-pool: a connection lost while the lock is held
   // would otherwise crash the process.
   let lost: Error | undefined;
   const onError = (error: Error) => {
+    // A broken connection reports twice (the server's FATAL, then the closed socket): warn once.
+    if (lost !== undefined) return;
     lost = error;
     options.logger.warn('postgres state store: lost the connection holding a state lock; the lock is gone', {
       key,
     });
   };
   client.on('error', onError);
+  let given = false;
   const giveBack = (destroy: boolean) => {
+    if (given) return;
+    given = true;
     client.removeListener('error', onError);
     client.release(destroy || lost !== undefined);
   };
   try {
     for (let attempt = 1; attempt <= ACQUIRE_ATTEMPTS; attempt++) {
       const { rows } = await call(what, () => client.query<{ locked: boolean }>(TRY_LOCK, [lockName]));
-      if (rows[0]?.locked === true) return holdPostgresLock(options, client, giveBack, () => lost);
+      if (rows[0]?.locked === true) {
+        return {
+          lost: () => lost,
+          discard: () => giveBack(true),
+          unlock: () => unlock(options, client, giveBack, () => lost),
+        };
+      }
       const holder = await call(what, () => client.query<HolderRow>(HOLDER, [lockName]));
       const row = holder.rows[0];
       if (row) throw new StateLockedError(key, describeHolder(row));
@@ -105,30 +172,23 @@ export async function acquirePostgresLock(options: PostgresLockOptions): Promise
   }
 }
 
-function holdPostgresLock(
+async function unlock(
   options: PostgresLockOptions,
   client: PoolClient,
   giveBack: (destroy: boolean) => void,
   lost: () => Error | undefined,
-): ReleaseLock {
+): Promise<void> {
   const { key, lockName, call } = options;
-  let released: Promise<void> | undefined;
-  return () => {
-    released ??= (async () => {
-      if (lost() !== undefined) {
-        giveBack(true); // the session, and with it the lock, is already gone
-        return;
-      }
-      try {
-        await call(`unlock of "${key}"`, () => client.query(UNLOCK, [lockName]));
-      } catch (error) {
-        // A session that may still hold the lock must never go back to the pool: closing it frees the lock.
-        giveBack(true);
-        released = Promise.resolve();
-        throw error;
-      }
-      giveBack(false);
-    })();
-    return released;
-  };
+  if (lost() !== undefined) {
+    giveBack(true); // the session, and with it the lock, is already gone
+    return;
+  }
+  try {
+    await call(`unlocking "${key}"`, () => client.query(UNLOCK, [lockName]));
+  } catch (error) {
+    // A session that may still hold the lock must never go back to the pool: closing it frees the lock.
+    giveBack(true);
+    throw error;
+  }
+  giveBack(false);
 }

@@ -4,43 +4,46 @@
  * replaced by an upsert; `lock` is a session-level advisory lock (see lock.ts). The pool is either
  * injected (the caller owns it) or made from `connection_url`.
  */
-import { CONNECTOR, isSqlState, quoteQualified } from '@faucet/common-postgres';
+import { CONNECTOR, createOwnedPool, isSqlState, quoteQualified, serverName } from '@faucet/common-postgres';
 import {
   assertLockTtl,
   assertStateKey,
   ConfigError,
+  type CreateEnv,
+  connectionUrlRedactor,
+  coveringKey,
+  createKeyedWriteQueue,
   encodeStateValue,
   formatIssuePath,
   type JsonValue,
   type Logger,
-  type ReleaseLock,
+  Redactor,
   StateError,
   type StateStore,
   silentLogger,
 } from '@faucet/core';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import type { z } from 'zod';
 import {
   type PostgresStateStoreConfigInput,
   postgresStateStoreConfigSchema,
   postgresStateStorePoolOptionsSchema,
 } from './config.js';
-import { type PostgresTarget, targetOfPool, targetOfUrl, wrapPostgresError } from './errors.js';
-import { acquirePostgresLock, applicationName } from './lock.js';
+import { type PostgresTarget, serverOfPool, wrapPostgresError } from './errors.js';
+import { acquirePostgresLock, applicationName, type HeldPostgresLock } from './lock.js';
 
-export type PostgresStateStoreOptions = Omit<
-  PostgresStateStoreConfigInput,
-  'connection_url' | 'max_connections' | 'connect_timeout_ms'
-> & {
-  /** Where to connect; leave out when `pool` is given. */
+/**
+ * The config, as under `state: { type: postgres, config: … }`. With an injected pool leave out
+ * `connection_url` (and the pool settings `max_connections`, `connect_timeout_ms`).
+ */
+export type PostgresStateStoreInput = Omit<PostgresStateStoreConfigInput, 'connection_url'> & {
   connection_url?: string;
-  /** Pool size and connect timeout, for a pool made from `connection_url`. */
-  max_connections?: number;
-  connect_timeout_ms?: number;
+};
+
+/** What a store is created with besides its config: the plugin environment (optional), a pool. */
+export type PostgresStateStoreOptions = Partial<CreateEnv> & {
   /** A pool you own: the store uses it as is and never ends it. Each held lock keeps one of its clients. */
   pool?: Pool;
-  /** Where warnings go (a lock whose connection was lost). */
-  logger?: Logger;
 };
 
 /** A postgres state store: always has `lock` and `close`. */
@@ -77,50 +80,74 @@ function sqlState(error: unknown): string | undefined {
   return undefined;
 }
 
-export function createPostgresStateStore(options: PostgresStateStoreOptions): PostgresStateStore {
-  const { pool: injected, connection_url, logger: givenLogger, ...settings } = options;
-  const logger = givenLogger ?? silentLogger;
+interface Connection {
+  pool: Pool;
+  /** Ends a pool of our own; nothing for an injected one. */
+  end: () => Promise<void>;
+  target: PostgresTarget;
+  table: string;
+  ensureTable: boolean;
+}
+
+/** The pool (ours, from the config, or the caller's) and the settings the store works with. */
+function connect(
+  input: PostgresStateStoreInput,
+  options: PostgresStateStoreOptions,
+  logger: Logger,
+): Connection {
+  const { pool: injected } = options;
+  const { connection_url, ...settings } = input;
   if (injected !== undefined && connection_url !== undefined) {
     throw new ConfigError('give either pool or connection_url, not both', { context: CONTEXT });
   }
-  let pool: Pool;
-  let target: PostgresTarget;
-  let table: string;
-  let ensureTable: boolean;
-  if (injected === undefined) {
-    const parsed = postgresStateStoreConfigSchema.safeParse({ ...settings, connection_url });
-    if (!parsed.success) throw configError(parsed.error.issues);
-    const config = parsed.data;
-    target = targetOfUrl(config.connection_url);
-    table = config.table;
-    ensureTable = config.ensure_table;
-    pool = new Pool({
-      connectionString: config.connection_url,
-      max: config.max_connections,
-      connectionTimeoutMillis: config.connect_timeout_ms,
-      // Shown in pg_stat_activity, and how a refused lock names the process that holds it.
-      application_name: applicationName(),
-      // A lock's session may sit idle for hours; keepalives let both ends notice a dead peer.
-      keepAlive: true,
-      idleTimeoutMillis: 30_000,
-    });
-    // An idle client that loses its connection (a server restart) is dropped by the pool; without a
-    // listener the 'error' event would crash the process. The next query reconnects.
-    pool.on('error', (error) => {
-      logger.debug('postgres state store: an idle connection was lost', { error: error.name });
-    });
-  } else {
+  if (injected !== undefined) {
     const { max_connections: _size, connect_timeout_ms: _timeout, ...rest } = settings;
     const parsed = postgresStateStorePoolOptionsSchema.safeParse(rest);
     if (!parsed.success) throw configError(parsed.error.issues);
-    table = parsed.data.table;
-    ensureTable = parsed.data.ensure_table;
-    pool = injected;
-    target = targetOfPool(injected.options);
+    return {
+      pool: injected,
+      end: async () => {},
+      target: { server: serverOfPool(injected.options), redactor: options.redactor ?? new Redactor() },
+      table: parsed.data.table,
+      ensureTable: parsed.data.ensure_table,
+    };
   }
-  // The config allows only letters, digits and `_` in a name: every dot separates schema and table.
+  const parsed = postgresStateStoreConfigSchema.safeParse({ ...settings, connection_url });
+  if (!parsed.success) throw configError(parsed.error.issues);
+  const config = parsed.data;
+  const redactor = connectionUrlRedactor(config.connection_url).merge(
+    options.redactor ?? Redactor.forConfig(config),
+  );
+  // An idle client that loses its connection (a server restart) is dropped by the pool and logged;
+  // the next query reconnects.
+  const { pool, end } = createOwnedPool(
+    {
+      connectionUrl: config.connection_url,
+      max: config.max_connections,
+      connectTimeoutMs: config.connect_timeout_ms,
+      // Shown in pg_stat_activity, and how a refused lock names the process that holds it.
+      applicationName: applicationName(),
+      logName: 'postgres state store',
+      // A lock's session may sit idle for hours; keepalives let both ends notice a dead peer.
+      keepAlive: true,
+      idleTimeoutMs: 30_000,
+    },
+    logger,
+    redactor,
+  );
+  return {
+    pool,
+    end,
+    target: { server: serverName(config.connection_url), redactor },
+    table: config.table,
+    ensureTable: config.ensure_table,
+  };
+}
+
+/** The statements on the table; the config allows only letters, digits and `_`, so a dot separates schema and table. */
+function statements(table: string) {
   const quoted = quoteQualified(table.split('.'));
-  const sql = {
+  return {
     create:
       `create table if not exists ${quoted} (key text primary key, value jsonb not null, ` +
       'updated_at timestamptz not null default now())',
@@ -131,22 +158,43 @@ export function createPostgresStateStore(options: PostgresStateStoreOptions): Po
     delete: `delete from ${quoted} where key = $1`,
     list: `select key from ${quoted} where key like $1 escape '\\'`,
   };
+}
+
+/**
+ * A postgres state store, created like every plugin: `createPostgresStateStore(config, { logger,
+ * redactor })`, or `createPostgresStateStore({ table }, { pool })` over a pool you own.
+ */
+export function createPostgresStateStore(
+  input: PostgresStateStoreInput,
+  options: PostgresStateStoreOptions = {},
+): PostgresStateStore {
+  const logger = options.logger ?? silentLogger;
+  const { pool, end, target, table, ensureTable } = connect(input, options, logger);
+  const sql = statements(table);
 
   let closed = false;
-  const heldLocks = new Set<ReleaseLock>();
-  const writeQueues = new Map<string, Promise<void>>();
+  /** Locks this store holds, by state key. */
+  const heldLocks = new Map<string, HeldPostgresLock>();
+  /** The held lock that covers a key: its own, or its parent's (`{key}::{partition}`). */
+  const lockCovering = (key: string): HeldPostgresLock | undefined => {
+    const locked = coveringKey(heldLocks.keys(), key);
+    return locked === undefined ? undefined : heldLocks.get(locked);
+  };
+  /** Puts and deletes of one key run one after another, so the last call wins (pooled connections race). */
+  const writes = createKeyedWriteQueue();
   let tableReady: Promise<void> | undefined;
 
-  const call = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
+  /** Run a client call; `action` names it for messages (`putting "orders::row-0"`). */
+  const call = async <T>(action: string, run: () => Promise<T>): Promise<T> => {
     if (closed) {
-      throw new StateError(`postgres state store: ${what} failed: the store is closed`, {
+      throw new StateError(`postgres state store: ${action} failed: the store is closed`, {
         connector: CONNECTOR,
       });
     }
     try {
       return await run();
     } catch (error) {
-      const wrapped = wrapPostgresError(error, what, target);
+      const wrapped = wrapPostgresError(error, action, target);
       if (sqlState(error) === '42P01') {
         throw new StateError(
           `${wrapped.message}; create the table ${table} (see the @faucet/state-postgres README) or set ` +
@@ -169,34 +217,32 @@ export function createPostgresStateStore(options: PostgresStateStoreOptions): Po
     }
   };
 
-  /** Create the table once per store, on first use; `what` names the operation that needed it. */
-  const ready = (what: string): Promise<void> => {
+  /** Create the table once per store, on first use; `action` names the operation that needed it. */
+  const ready = (action: string): Promise<void> => {
     if (!ensureTable) return Promise.resolve();
-    return call(`${what} (creating table ${table})`, () => {
+    return call(`creating table ${table} (for ${action})`, () => {
       tableReady ??= createTable();
       return tableReady;
     });
   };
 
-  /** Puts and deletes of one key run one after another, so the last call wins (pooled connections race). */
-  const enqueue = (key: string, task: () => Promise<void>): Promise<void> => {
-    const previous = writeQueues.get(key) ?? Promise.resolve();
-    const next = previous.then(task, task);
-    writeQueues.set(key, next);
-    const forget = (): void => {
-      if (writeQueues.get(key) === next) writeQueues.delete(key);
-    };
-    void next.then(forget, forget);
-    return next;
-  };
+  /** A put or delete: after the lock that covers it is made sure of, in call order per key. */
+  const write = (key: string, action: string, text: string, params: unknown[]): Promise<void> =>
+    writes.run(key, async () => {
+      // A run whose lock went with a lost connection takes it again before it writes, or fails.
+      await lockCovering(key)?.ensureHeld();
+      await ready(action);
+      await call(action, () => pool.query(text, params));
+    });
 
   return {
     durable: true,
 
     async get(key) {
       assertStateKey(key);
-      await ready(`get of "${key}"`);
-      const { rows } = await call(`get of "${key}"`, () => pool.query<{ value: JsonValue }>(sql.get, [key]));
+      const action = `getting "${key}"`;
+      await ready(action);
+      const { rows } = await call(action, () => pool.query<{ value: JsonValue }>(sql.get, [key]));
       // pg parses jsonb into a fresh object on every read, so callers never share our copy.
       return rows.length === 0 ? undefined : (rows[0]?.value as JsonValue);
     },
@@ -204,24 +250,18 @@ export function createPostgresStateStore(options: PostgresStateStoreOptions): Po
     async put(key, value) {
       assertStateKey(key);
       const text = encodeStateValue(key, value, { connector: CONNECTOR });
-      return enqueue(key, async () => {
-        await ready(`put of "${key}"`);
-        await call(`put of "${key}"`, () => pool.query(sql.put, [key, text]));
-      });
+      return write(key, `putting "${key}"`, sql.put, [key, text]);
     },
 
     async delete(key) {
       assertStateKey(key);
-      return enqueue(key, async () => {
-        await ready(`delete of "${key}"`);
-        await call(`delete of "${key}"`, () => pool.query(sql.delete, [key]));
-      });
+      return write(key, `deleting "${key}"`, sql.delete, [key]);
     },
 
     async list(prefix = '') {
-      const what = prefix ? `list (prefix "${prefix}")` : 'list';
-      await ready(what);
-      const { rows } = await call(what, () =>
+      const action = prefix ? `listing keys (prefix "${prefix}")` : 'listing keys';
+      await ready(action);
+      const { rows } = await call(action, () =>
         pool.query<{ key: string }>(sql.list, [`${escapeLike(prefix)}%`]),
       );
       // Sorted here, not in SQL: the database's collation may order keys differently from JavaScript.
@@ -232,22 +272,21 @@ export function createPostgresStateStore(options: PostgresStateStoreOptions): Po
       assertStateKey(key);
       // The lock lives as long as its session, so the TTL only has to be valid.
       assertLockTtl(ttlMs);
-      const release = await acquirePostgresLock({ pool, key, lockName: key, logger, call });
-      const tracked: ReleaseLock = async () => {
-        heldLocks.delete(tracked);
-        await release();
+      const held = await acquirePostgresLock({ pool, key, lockName: key, logger, call });
+      heldLocks.set(key, held);
+      return async () => {
+        if (heldLocks.get(key) === held) heldLocks.delete(key);
+        await held.release();
       };
-      heldLocks.add(tracked);
-      return tracked;
     },
 
     /** Waits for writes in flight, releases held locks, then ends the pool it made (not an injected one). */
     async close() {
       if (closed) return;
-      await Promise.allSettled([...writeQueues.values()]);
-      await Promise.allSettled([...heldLocks].map((release) => release()));
+      await writes.settled();
+      await Promise.allSettled([...heldLocks.values()].map((held) => held.release()));
       closed = true;
-      if (injected === undefined) await pool.end().catch(() => undefined);
+      await end().catch(() => undefined);
     },
   };
 }

@@ -1,11 +1,12 @@
 import { ErrorCodes } from '@faucet/core';
 import postgresStateStore, {
   createPostgresStateStore,
-  escapeLike,
   postgresStateStoreConfigSchema,
 } from '@faucet/state-postgres';
 import { Pool } from 'pg';
 import { describe, expect, it } from 'vitest';
+// Internal (not exported by the package): tested here through its module.
+import { escapeLike } from '../src/store.js';
 
 describe('state-postgres config', () => {
   it('has the documented defaults', () => {
@@ -49,7 +50,9 @@ describe('state-postgres config', () => {
       expect(() => createPostgresStateStore({})).toThrow(
         expect.objectContaining({ code: ErrorCodes.CONFIG_INVALID }),
       );
-      expect(() => createPostgresStateStore({ pool, connection_url: 'postgres://h/db' })).toThrow(/not both/);
+      expect(() => createPostgresStateStore({ connection_url: 'postgres://h/db' }, { pool })).toThrow(
+        /not both/,
+      );
     } finally {
       await pool.end();
     }

@@ -2,20 +2,10 @@ import { randomBytes } from 'node:crypto';
 import process from 'node:process';
 import { ErrorCodes, isFaucetError, type Logger } from '@faucet/core';
 import { createPostgresStateStore, type PostgresStateStore } from '@faucet/state-postgres';
+import { recordingLogger, refusal, sleep } from '@faucet/test-support';
 import { Pool } from 'pg';
 import { afterAll, afterEach, expect, it } from 'vitest';
 import { describeWithPostgres, testPool } from './pg-env.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function refusal(promise: Promise<unknown>): Promise<Error & { code?: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { code?: string };
-  }
-  throw new Error('expected the operation to fail');
-}
 
 describeWithPostgres('state-postgres against a real PostgreSQL', (url) => {
   const run = randomBytes(4).toString('hex');
@@ -26,7 +16,11 @@ describeWithPostgres('state-postgres against a real PostgreSQL', (url) => {
 
   const open = (table: string, extra: { logger?: Logger; ensure_table?: boolean } = {}) => {
     if (!tables.includes(table)) tables.push(table);
-    const store = createPostgresStateStore({ connection_url: url, table, ...extra });
+    const { logger, ...settings } = extra;
+    const store = createPostgresStateStore(
+      { connection_url: url, table, ...settings },
+      logger === undefined ? {} : { logger },
+    );
     stores.push(store);
     return store;
   };
@@ -167,8 +161,8 @@ describeWithPostgres('state-postgres against a real PostgreSQL', (url) => {
 
   it('loses the lock with its session: a terminated backend frees it; release() still resolves', async () => {
     const table = `session_${run}`;
-    const warnings: string[] = [];
-    const logger: Logger = { debug() {}, info() {}, warn: (msg) => void warnings.push(msg), error() {} };
+    const logger = recordingLogger();
+    const { warnings } = logger;
     const holder = open(table, { logger });
     const contender = open(table);
     const release = await holder.lock('job::row-0', 60_000);
@@ -198,7 +192,7 @@ describeWithPostgres('state-postgres against a real PostgreSQL', (url) => {
     try {
       const table = `injected_${run}`;
       tables.push(table);
-      const store = createPostgresStateStore({ pool, table });
+      const store = createPostgresStateStore({ table }, { pool });
       await store.put('k::row-0', { ok: true });
       expect(await store.get('k::row-0')).toEqual({ ok: true });
       await store.lock('k::row-0', 10_000);

@@ -1,7 +1,7 @@
 /**
- * Turning ioredis errors into FaucetErrors that name the server (host:port) and never the password:
- * the URL's password is scrubbed from every message, and a client error that carries it is not kept
- * as the cause.
+ * Turning ioredis errors into FaucetErrors that name the server (host:port) and never a secret: the
+ * store's redactor (the URL's password, and the run's secrets) scrubs every message, and a client
+ * error that carries a secret is not kept as the cause.
  */
 import {
   AuthError,
@@ -9,8 +9,9 @@ import {
   errorMessage,
   type FaucetError,
   isFaucetError,
+  isNetworkError,
   isRetryable,
-  Redactor,
+  type Redactor,
   StateError,
 } from '@faucet/core';
 
@@ -18,57 +19,33 @@ export const CONNECTOR = 'redis';
 
 /** Where the store talks to, for messages, and what must never appear in them. */
 export interface RedisTarget {
-  /** `host:port`, never credentials. */
+  /** `host:port` (or a socket path), never credentials. */
   server: string;
-  secrets: string[];
+  redactor: Redactor;
 }
 
-export function targetOfUrl(connectionUrl: string): RedisTarget {
+/** `host:port` of a Redis URL. */
+export function serverOfUrl(connectionUrl: string): string {
   const url = new URL(connectionUrl);
-  const secrets = new Set<string>();
-  if (url.password !== '') {
-    secrets.add(url.password);
-    try {
-      secrets.add(decodeURIComponent(url.password));
-    } catch {
-      // A malformed escape: the raw form is already listed.
-    }
-  }
-  return { server: `${url.hostname}:${url.port || '6379'}`, secrets: [...secrets] };
+  return `${url.hostname}:${url.port || '6379'}`;
 }
 
-export function targetOfClient(options: {
+/** `host:port` (or the socket path) of an injected client, from its options. */
+export function serverOfClient(options: {
   host?: string | undefined;
   port?: number | undefined;
   path?: string | null | undefined;
-}): RedisTarget {
-  if (options.path) return { server: options.path, secrets: [] };
-  return { server: `${options.host ?? 'localhost'}:${options.port ?? 6379}`, secrets: [] };
+}): string {
+  if (options.path) return options.path;
+  return `${options.host ?? 'localhost'}:${options.port ?? 6379}`;
 }
-
-/** Every length counts: the one password of a connection URL is known exactly. */
-function redactorFor(target: { secrets: readonly string[] }): Redactor {
-  return new Redactor(target.secrets, { minLength: 1 });
-}
-
-const CONNECTION_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
-]);
 
 /** Server replies that mean "try again shortly": loading a dataset, a failover in progress, busy. */
 const TRANSIENT_REPLY = /^(LOADING|READONLY|TRYAGAIN|BUSY|MASTERDOWN|CLUSTERDOWN)\b/;
 
 function isConnectionProblem(error: unknown): boolean {
+  if (isNetworkError(error)) return true;
   if (!(error instanceof Error)) return false;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
   // ioredis gives up on a command after maxRetriesPerRequest reconnects, or when the socket closed.
   return (
     error.name === 'MaxRetriesPerRequestError' ||
@@ -87,9 +64,10 @@ export function wrapRedisError(
   reason?: unknown,
 ): FaucetError {
   if (isFaucetError(error)) return error;
-  const message = (e: unknown) => redactorFor(target).redact(errorMessage(e));
+  const { redactor } = target;
+  const message = (e: unknown) => redactor.redact(errorMessage(e));
   const withCause = (cause: unknown) =>
-    redactorFor(target).mentions(cause) ? { connector: CONNECTOR } : { connector: CONNECTOR, cause };
+    redactor.mentions(cause) ? { connector: CONNECTOR } : { connector: CONNECTOR, cause };
   if (isConnectionProblem(error)) {
     // The socket error (ECONNREFUSED, ...) says more than "Connection is closed": keep it as the cause.
     const cause = reason instanceof Error ? reason : error;

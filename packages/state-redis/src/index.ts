@@ -13,8 +13,8 @@ export {
 } from './config.js';
 export {
   createRedisStateStore,
-  escapeGlob,
   type RedisStateStore,
+  type RedisStateStoreInput,
   type RedisStateStoreOptions,
 } from './store.js';
 
@@ -23,6 +23,6 @@ export default defineStateStore<RedisStateStoreConfig>({
   description: 'Keeps state in Redis under {namespace}:{key}, with a token lock per state key',
   configSchema: redisStateStoreConfigSchema,
   create(config, env) {
-    return createRedisStateStore({ ...config, logger: env.logger });
+    return createRedisStateStore(config, env);
   },
 });

@@ -1,11 +1,9 @@
 import { ErrorCodes } from '@faucet/core';
-import redisStateStore, {
-  createRedisStateStore,
-  escapeGlob,
-  redisStateStoreConfigSchema,
-} from '@faucet/state-redis';
+import redisStateStore, { createRedisStateStore, redisStateStoreConfigSchema } from '@faucet/state-redis';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
+// Internal (not exported by the package): tested here through its module.
+import { escapeGlob } from '../src/store.js';
 
 describe('state-redis config', () => {
   it('has the documented defaults', () => {
@@ -36,7 +34,7 @@ describe('state-redis config', () => {
       expect(() => createRedisStateStore({})).toThrow(
         expect.objectContaining({ code: ErrorCodes.CONFIG_INVALID }),
       );
-      expect(() => createRedisStateStore({ client, connection_url: 'redis://127.0.0.1' })).toThrow(
+      expect(() => createRedisStateStore({ connection_url: 'redis://127.0.0.1' }, { client })).toThrow(
         /not both/,
       );
     } finally {

@@ -1,63 +1,13 @@
 /**
- * A Redis of the test's own (the redis-server binary that scripts/services.sh installs), so it can be
- * stopped and started without disturbing the shared one.
+ * state-redis when Redis goes away and comes back, on private redis-servers of the test's own
+ * (@faucet/test-support), so they can be stopped and restarted without disturbing the shared one.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ErrorCodes, isFaucetError } from '@faucet/core';
+import { ErrorCodes, isFaucetError, StateLockedError } from '@faucet/core';
 import { createRedisStateStore } from '@faucet/state-redis';
+import { freePort, type PrivateRedis, sleep, startPrivateRedis } from '@faucet/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, expect, it } from 'vitest';
 import { describeWithRedis } from './redis-env.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (typeof address !== 'object' || address === null) throw new Error('no port');
-  return address.port;
-}
-
-async function startRedis(port: number, dir: string): Promise<ChildProcess> {
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir],
-    {
-      stdio: 'ignore',
-    },
-  );
-  const probe = new Redis({ port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-  probe.on('error', () => {});
-  try {
-    for (let i = 0; i < 100; i++) {
-      if (
-        await probe.connect().then(
-          () => probe.ping(),
-          () => undefined,
-        )
-      )
-        return child;
-      await sleep(50);
-    }
-  } finally {
-    probe.disconnect();
-  }
-  child.kill('SIGKILL');
-  throw new Error(`redis-server did not start on port ${port}`);
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
-}
 
 async function eventually<T>(what: string, run: () => Promise<T>, ms = 10_000): Promise<T> {
   const deadline = Date.now() + ms;
@@ -72,23 +22,24 @@ async function eventually<T>(what: string, run: () => Promise<T>, ms = 10_000): 
 }
 
 describeWithRedis('state-redis when Redis goes away and comes back', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'faucet-state-redis-'));
-  const servers: ChildProcess[] = [];
+  const servers: PrivateRedis[] = [];
+  const start = async (options: { port?: number; persistent?: boolean } = {}) => {
+    const server = await startPrivateRedis(options);
+    servers.push(server);
+    return server;
+  };
   afterAll(async () => {
-    await Promise.all(servers.map(stop));
-    rmSync(dir, { recursive: true, force: true });
+    await Promise.all(servers.map((server) => server.stop()));
   });
 
   it('fails fast while no server was ever reached, and connects once one is there', async () => {
     const port = await freePort();
     const store = createRedisStateStore({ connection_url: `redis://:pw-4c1d@127.0.0.1:${port}/0` });
     try {
-      const started = Date.now();
       const error = await store.get('k::row-0').catch((e: unknown) => e);
-      expect(Date.now() - started).toBeLessThan(2_000);
       expect(isFaucetError(error) && error.code).toBe(ErrorCodes.CONNECTION_FAILED);
       expect(String((error as Error).message)).toContain(`cannot reach Redis at 127.0.0.1:${port} (`);
-      servers.push(await startRedis(port, dir));
+      await start({ port });
       await store.put('k::row-0', { n: 1 });
       expect(await store.get('k::row-0')).toEqual({ n: 1 });
     } finally {
@@ -97,24 +48,59 @@ describeWithRedis('state-redis when Redis goes away and comes back', () => {
   });
 
   it('reports an outage as a retryable ConnectionError and recovers after a restart', async () => {
-    const port = await freePort();
-    let server = await startRedis(port, dir);
-    servers.push(server);
-    const store = createRedisStateStore({ connection_url: `redis://127.0.0.1:${port}` });
+    const server = await start();
+    const store = createRedisStateStore({ connection_url: server.url });
     try {
       await store.put('k::row-0', { n: 1 });
-      await stop(server);
+      await server.kill();
       const error = await store.get('k::row-0').catch((e: unknown) => e);
       expect(isFaucetError(error) && error.code).toBe(ErrorCodes.CONNECTION_FAILED);
       expect(isFaucetError(error) && error.retryable).toBe(true);
-      expect(String((error as Error).message)).toContain(`127.0.0.1:${port}`);
-      server = await startRedis(port, dir);
-      servers.push(server);
+      expect(String((error as Error).message)).toContain(`127.0.0.1:${server.port}`);
+      await server.start();
       // No persistence on this server: the value is gone, but the same store works again.
       await eventually('put after the restart', () => store.put('k::row-0', { n: 2 }));
       expect(await store.get('k::row-0')).toEqual({ n: 2 });
     } finally {
       await store.close();
+    }
+  });
+
+  it('takes a lock a restart dropped again before the next put, and refuses the put when another run took it', async () => {
+    const server = await start();
+    const raw = new Redis(server.url, { maxRetriesPerRequest: 1 });
+    raw.on('error', () => {});
+    const holder = createRedisStateStore({ connection_url: server.url, namespace: 'r' });
+    const other = createRedisStateStore({ connection_url: server.url, namespace: 'r' });
+    const lockKey = 'r:lock#job::row-0';
+    try {
+      await holder.lock('job::row-0', 60_000);
+      await holder.put('job::row-0', { n: 1 });
+      const value = await raw.get(lockKey);
+
+      // A restart without persistence drops the lock: the next put takes it again, then writes.
+      await server.kill();
+      await server.start();
+      await eventually('put after the restart', () => holder.put('job::row-0::p1', { n: 2 }));
+      expect(await raw.get(lockKey)).toBe(value);
+      expect(await raw.get('r:job::row-0::p1')).toBe('{"n":2}');
+
+      // Again, but another run takes the lock first: the holder's writes are refused.
+      await server.kill();
+      await server.start();
+      const release = await eventually('lock after the restart', () => other.lock('job::row-0', 60_000));
+      const put = await holder.put('job::row-0', { n: 3 }).catch((e: unknown) => e);
+      expect(put).toBeInstanceOf(StateLockedError);
+      expect((put as StateLockedError).message).toContain('this run lost the lock while it ran');
+      const del = await holder.delete('job::row-0').catch((e: unknown) => e);
+      expect(del).toBeInstanceOf(StateLockedError);
+      expect(await raw.get('r:job::row-0')).toBeNull();
+      await other.put('job::row-0', { n: 4 });
+      expect(await other.get('job::row-0')).toEqual({ n: 4 });
+      await release();
+    } finally {
+      await Promise.all([holder.close(), other.close()]);
+      raw.disconnect();
     }
   });
 });

@@ -2,20 +2,10 @@ import { randomBytes } from 'node:crypto';
 import process from 'node:process';
 import { ErrorCodes, isFaucetError, type JsonValue, type Logger } from '@faucet/core';
 import { createRedisStateStore, type RedisStateStore } from '@faucet/state-redis';
+import { recordingLogger, refusal, sleep } from '@faucet/test-support';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, expect, it } from 'vitest';
 import { describeWithRedis, dropNamespace } from './redis-env.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function refusal(promise: Promise<unknown>): Promise<Error & { code?: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { code?: string };
-  }
-  throw new Error('expected the operation to fail');
-}
 
 describeWithRedis('state-redis against a real Redis', (url) => {
   const run = randomBytes(4).toString('hex');
@@ -25,7 +15,11 @@ describeWithRedis('state-redis against a real Redis', (url) => {
 
   const open = (namespace: string, extra: { logger?: Logger; lock_refresh_ms?: number } = {}) => {
     if (!namespaces.includes(namespace)) namespaces.push(namespace);
-    const store = createRedisStateStore({ connection_url: url, namespace, ...extra });
+    const { logger, ...settings } = extra;
+    const store = createRedisStateStore(
+      { connection_url: url, namespace, ...settings },
+      logger === undefined ? {} : { logger },
+    );
     stores.push(store);
     return store;
   };
@@ -105,7 +99,7 @@ describeWithRedis('state-redis against a real Redis', (url) => {
     try {
       const namespace = `injected-${run}`;
       namespaces.push(namespace);
-      const store = createRedisStateStore({ client, namespace });
+      const store = createRedisStateStore({ namespace }, { client });
       await store.put('k::row-0', { ok: true });
       expect(await store.get('k::row-0')).toEqual({ ok: true });
       const release = await store.lock('k::row-0', 10_000);
@@ -161,13 +155,8 @@ describeWithRedis('state-redis against a real Redis', (url) => {
 
   it('never frees a lock that expired and was taken by another run, and warns that it was lost', async () => {
     const namespace = `lost-${run}`;
-    const warnings: string[] = [];
-    const logger: Logger = {
-      debug() {},
-      info() {},
-      warn: (msg) => void warnings.push(msg),
-      error() {},
-    };
+    const logger = recordingLogger();
+    const { warnings } = logger;
     const first = open(namespace, { logger, lock_refresh_ms: 100 });
     const second = open(namespace);
     const release = await first.lock('job::row-0', 5_000);

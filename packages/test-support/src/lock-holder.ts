@@ -4,17 +4,39 @@ import { existsSync } from 'node:fs';
 import process from 'node:process';
 
 /**
- * Start `node holder dist ...args` (a fixture script that takes a lock with the store built at
- * `dist`) and wait until it prints `locked`.
+ * The holder: creates the store through the BUILT package's descriptor (its default export, as the
+ * CLI does), takes the lock, prints `locked` and holds it until killed.
+ * Arguments: <dist/index.js> <config JSON> <state key> <ttl ms>.
+ */
+const HOLD_LOCK = `
+import process from 'node:process';
+import { pathToFileURL } from 'node:url';
+const [entry, config, key, ttl] = process.argv.slice(1);
+const { default: descriptor } = await import(pathToFileURL(entry).href);
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const store = await descriptor.create(JSON.parse(config), { logger: quiet });
+await store.lock(key, Number(ttl));
+process.stdout.write('locked\\n');
+setInterval(() => {}, 60_000);
+`;
+
+/**
+ * Start a process that takes the lock on `key` in the store that the package built at `dist` makes
+ * from `config`, and wait until it holds the lock.
  */
 export async function spawnLockHolder(
-  holder: string,
   dist: string,
-  args: readonly string[],
+  config: object,
+  key: string,
+  ttlMs: number,
   timeoutMs = 15_000,
 ): Promise<ChildProcess> {
   if (!existsSync(dist)) throw new Error(`${dist} is missing: run \`pnpm build\` first`);
-  const child = spawn(process.execPath, [holder, dist, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    ['--input-type=module', '-e', HOLD_LOCK, dist, JSON.stringify(config), key, String(ttlMs)],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();

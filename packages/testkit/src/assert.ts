@@ -47,6 +47,7 @@ export {
   type SourceFactory,
   type StreamingCheck,
 } from './checks/source.js';
+export { assertStateEngineLock, type StateEngineLockCheck } from './checks/state-engine.js';
 export {
   assertStateAtomicPut,
   assertStateDurable,

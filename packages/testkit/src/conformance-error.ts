@@ -27,6 +27,8 @@ export const Rules = {
   'state-atomic-put': 'put replaces a value atomically: readers see the old or the new value, never a mix',
   'state-lock': 'lock excludes a second holder, names the key, and is released',
   'state-durable': 'a value put through one store instance is read back through another',
+  'state-engine-lock':
+    'of two runs of one state key started at once, one runs and the other is refused with STATE_LOCKED',
 } as const;
 
 export type RuleId = keyof typeof Rules;

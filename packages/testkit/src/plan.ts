@@ -41,6 +41,7 @@ import {
   assertSourceCrashResume,
   assertStreams,
 } from './checks/source.js';
+import { assertStateEngineLock } from './checks/state-engine.js';
 import {
   assertStateAtomicPut,
   assertStateDurable,
@@ -269,6 +270,15 @@ export function planStateStoreSuite(options: StateStoreSuiteOptions): { checks: 
           noop,
           'no second instance was given (capabilities.reopen); a store that forgets on exit has none',
         ),
+    caps.lock === false || !reopen
+      ? planned(
+          'state-engine-lock',
+          noop,
+          caps.lock === false
+            ? 'the store declares lock: false'
+            : 'no second instance was given (capabilities.reopen) to run a second pipeline on',
+        )
+      : planned('state-engine-lock', () => assertStateEngineLock({ ...base, reopen })),
     unreachable
       ? planned('typed-errors', () => assertStateStoreUnreachable({ name: options.name, ...unreachable }))
       : planned('typed-errors', noop, 'no unreachable store was given (capabilities.unreachable)'),

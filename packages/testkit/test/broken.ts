@@ -312,8 +312,11 @@ export interface ToyStoreOptions {
   nonAtomicPut?: boolean;
   /** put() of a value JSON cannot hold throws a raw TypeError. */
   rawErrors?: boolean;
-  /** lock(): 'ok', one that never excludes, one that never releases, or one that throws a raw Error. */
-  lock?: 'ok' | 'shared' | 'sticky' | 'raw';
+  /**
+   * lock(): 'ok', one that never excludes, one that never releases, one that throws a raw Error, or
+   * one that waits for the holder to release instead of refusing.
+   */
+  lock?: 'ok' | 'shared' | 'sticky' | 'raw' | 'waits';
 }
 
 export function toyStore(map: Map<string, JsonValue> = new Map(), options: ToyStoreOptions = {}): StateStore {
@@ -347,6 +350,7 @@ export function toyStore(map: Map<string, JsonValue> = new Map(), options: ToySt
     },
     async lock(key) {
       const mode = options.lock ?? 'ok';
+      while (mode === 'waits' && locks.has(key)) await new Promise((resolve) => setTimeout(resolve, 10));
       if (locks.has(key)) {
         if (mode === 'raw') throw new Error(`locked: ${key}`);
         if (mode !== 'shared') throw new StateLockedError(key, 'toy');

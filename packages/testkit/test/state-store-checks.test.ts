@@ -5,6 +5,7 @@ import type { JsonValue } from '@faucet/core';
 import {
   assertStateAtomicPut,
   assertStateDurable,
+  assertStateEngineLock,
   assertStateLock,
   assertStateRoundTrip,
   assertStateStoreUnreachable,
@@ -87,6 +88,43 @@ describe('state-durable', () => {
     mustBreak('state-durable', () =>
       assertStateDurable({ name, create: () => toyStore(), reopen: () => toyStore() }),
     ));
+});
+
+describe('state-engine-lock', () => {
+  it('passes on a toy store whose lock excludes (both runs on one instance)', () => {
+    const shared = toyStore();
+    return assertStateEngineLock({ name, create: () => shared, reopen: () => shared });
+  });
+  it.fails('fails on a lock that does not exclude a second holder: both runs run', () =>
+    mustBreak('state-engine-lock', () => {
+      const shared = toyStore(new Map(), { lock: 'shared' });
+      return assertStateEngineLock({
+        name,
+        create: () => shared,
+        reopen: () => shared,
+        refusalPatienceMs: 200,
+      });
+    }));
+  it.fails('fails on a lock that waits for the holder instead of refusing: the second run runs after it', () =>
+    mustBreak('state-engine-lock', () => {
+      const shared = toyStore(new Map(), { lock: 'waits' });
+      return assertStateEngineLock({
+        name,
+        create: () => shared,
+        reopen: () => shared,
+        refusalPatienceMs: 200,
+      });
+    }));
+  it.fails('fails on separate instances that do not see each other’s locks', () =>
+    mustBreak('state-engine-lock', () => {
+      const map = new Map<string, JsonValue>();
+      return assertStateEngineLock({
+        name,
+        create: () => toyStore(map),
+        reopen: () => toyStore(map),
+        refusalPatienceMs: 200,
+      });
+    }));
 });
 
 describe('typed-errors (unreachable server)', () => {

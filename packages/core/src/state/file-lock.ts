@@ -1,9 +1,9 @@
 /**
  * The file state store's lock: one `<name>.lock` file per key holding who took it
- * (`{pid, hostname, run_started_at, token, ttl_ms, boot_id?}`).
+ * (`{pid, hostname, run_started_at, token, ttl_ms, boot_id?, pid_ns?}`).
  *
- * A holder on this host is alive while its pid is; a holder on another host is alive while it keeps
- * the file's mtime fresher than the TTL. A dead, stale or unreadable lock is taken over, under a
+ * A holder on this host is alive while its pid is (see lock-owner.ts); a holder on another host is
+ * alive while it keeps the file's mtime fresher than the TTL. A dead, stale or unreadable lock is taken over, under a
  * short-lived `<name>.lock.break` file so that two contenders never both remove and re-create it.
  */
 import { randomUUID } from 'node:crypto';
@@ -13,6 +13,15 @@ import process from 'node:process';
 import { StateLockedError } from '../errors.js';
 import type { ReleaseLock } from '../types.js';
 import { errnoCode, randomSuffix } from './fs-durable.js';
+import {
+  currentLockOwner,
+  describeLockOwner,
+  isPidAlive,
+  type LockOwner,
+  lockOwnerLiveness,
+  markLockHeld,
+  unmarkLockHeld,
+} from './lock-owner.js';
 
 interface LockRecord {
   pid: number;
@@ -21,6 +30,7 @@ interface LockRecord {
   token: string;
   ttl_ms?: number;
   boot_id?: string;
+  pid_ns?: string;
 }
 
 type SeenLock =
@@ -40,38 +50,6 @@ const UNREADABLE_GRACE_MS = 1_000;
 const BREAKER_STALE_MS = 10_000;
 /** setInterval cannot wait longer than this. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/**
- * Tokens of locks held anywhere in this process, shared across duplicated copies of @faucet/core,
- * so a lock file carrying our own pid can be told apart from one left by an earlier process that had
- * the same pid (pid 1 in a restarted container).
- */
-const HELD_TOKENS = Symbol.for('faucet.state.file.held-lock-tokens');
-function heldTokens(): Set<string> {
-  const registry = globalThis as { [HELD_TOKENS]?: Set<string> };
-  registry[HELD_TOKENS] ??= new Set<string>();
-  return registry[HELD_TOKENS];
-}
-
-let bootIdPromise: Promise<string | undefined> | undefined;
-/** Linux's id of the current boot: a lock from before a reboot is dead even if its pid is reused. */
-function currentBootId(): Promise<string | undefined> {
-  bootIdPromise ??= readFile('/proc/sys/kernel/random/boot_id', 'utf8').then(
-    (text) => text.trim() || undefined,
-    () => undefined,
-  );
-  return bootIdPromise;
-}
-
-function isPidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to another user. Only ESRCH proves it is gone.
-    return errnoCode(error) !== 'ESRCH';
-  }
-}
 
 function parseLockRecord(raw: string): LockRecord | undefined {
   let value: unknown;
@@ -94,6 +72,7 @@ function parseLockRecord(raw: string): LockRecord | undefined {
   };
   if (typeof v.ttl_ms === 'number' && Number.isFinite(v.ttl_ms)) record.ttl_ms = v.ttl_ms;
   if (typeof v.boot_id === 'string') record.boot_id = v.boot_id;
+  if (typeof v.pid_ns === 'string') record.pid_ns = v.pid_ns;
   return record;
 }
 
@@ -115,27 +94,22 @@ async function readLock(lockPath: string): Promise<SeenLock> {
   }
 }
 
-function describeHolder(record: LockRecord): string {
-  const self = record.hostname === hostname() && record.pid === process.pid ? ' (this process)' : '';
-  return `pid ${record.pid} on ${record.hostname} since ${record.run_started_at}${self}`;
+function ownerOf(record: LockRecord): LockOwner {
+  return {
+    pid: record.pid,
+    host: record.hostname,
+    since: record.run_started_at,
+    token: record.token,
+    ...(record.boot_id === undefined ? {} : { bootId: record.boot_id }),
+    ...(record.pid_ns === undefined ? {} : { pidNamespace: record.pid_ns }),
+  };
 }
 
 async function isHolderGone(seen: SeenLock & { state: 'held' }, ttlMs: number): Promise<boolean> {
-  const { record } = seen;
-  if (record.hostname === hostname()) {
-    const bootId = await currentBootId();
-    if (bootId !== undefined && record.boot_id !== undefined && record.boot_id !== bootId) return true;
-    if (record.pid === process.pid) {
-      if (heldTokens().has(record.token)) return false;
-      // Our pid, but taken before this process started: an earlier process that had the same pid.
-      // Taken after: another thread of this process, which we cannot see, so it counts as alive.
-      const processStartedAt = Date.now() - process.uptime() * 1000;
-      return Date.parse(record.run_started_at) < processStartedAt;
-    }
-    return !isPidAlive(record.pid);
-  }
-  // Another host: its processes are invisible from here; only a lock it stopped refreshing is dead.
-  return Date.now() - seen.mtimeMs > Math.max(ttlMs, record.ttl_ms ?? 0);
+  const liveness = await lockOwnerLiveness(ownerOf(seen.record));
+  if (liveness !== 'elsewhere') return liveness === 'dead';
+  // Out of sight (another host): only a lock its holder stopped refreshing is dead.
+  return Date.now() - seen.mtimeMs > Math.max(ttlMs, seen.record.ttl_ms ?? 0);
 }
 
 /**
@@ -238,14 +212,15 @@ export interface FileLockOptions {
 /** Take the lock or throw StateLockedError naming the live holder. */
 export async function acquireFileLock(options: FileLockOptions): Promise<ReleaseLock> {
   const { lockPath, key, ttlMs } = options;
-  const bootId = await currentBootId();
+  const owner = await currentLockOwner(randomUUID());
   const record: LockRecord = {
-    pid: process.pid,
-    hostname: hostname(),
-    run_started_at: new Date().toISOString(),
-    token: randomUUID(),
+    pid: owner.pid,
+    hostname: owner.host,
+    run_started_at: owner.since,
+    token: owner.token as string,
     ttl_ms: ttlMs,
-    ...(bootId === undefined ? {} : { boot_id: bootId }),
+    ...(owner.bootId === undefined ? {} : { boot_id: owner.bootId }),
+    ...(owner.pidNamespace === undefined ? {} : { pid_ns: owner.pidNamespace }),
   };
   const content = `${JSON.stringify(record, null, 2)}\n`;
 
@@ -254,21 +229,21 @@ export async function acquireFileLock(options: FileLockOptions): Promise<Release
   for (;;) {
     // Registered before the file exists, so a concurrent lock() in this process never mistakes our
     // fresh file for one left by an earlier process with the same pid.
-    heldTokens().add(record.token);
+    markLockHeld(record.token);
     let created: boolean;
     try {
       created = await createExclusive(lockPath, content);
     } catch (error) {
-      heldTokens().delete(record.token);
+      unmarkLockHeld(record.token);
       throw error;
     }
     if (created) return holdLock(lockPath, record.token, ttlMs);
-    heldTokens().delete(record.token);
+    unmarkLockHeld(record.token);
 
     const seen = await readLock(lockPath);
     let wait = false;
     if (seen.state === 'held') {
-      lastHolder = describeHolder(seen.record);
+      lastHolder = describeLockOwner(ownerOf(seen.record));
       if (!(await isHolderGone(seen, ttlMs))) throw new StateLockedError(key, lastHolder);
       wait = !(await breakDeadLock(lockPath, seen.raw));
     } else if (seen.state === 'corrupt') {
@@ -325,7 +300,7 @@ function holdLock(lockPath: string, token: string, ttlMs: number): ReleaseLock {
         // Not ours any more (removed by hand and taken by another run): leave it alone.
         if (seen.state === 'held' && seen.record.token === token) await rm(lockPath, { force: true });
       } finally {
-        heldTokens().delete(token);
+        unmarkLockHeld(token);
       }
     })();
     return released;

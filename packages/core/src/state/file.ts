@@ -8,13 +8,14 @@ import type { FileHandle } from 'node:fs/promises';
 import { open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { defineStateStore, formatIssuePath } from '../define.js';
+import { type CreateEnv, defineStateStore, formatIssuePath } from '../define.js';
 import { ConfigError, errorMessage, isFaucetError, StateError } from '../errors.js';
 import type { JsonValue, ReleaseLock, StateStore } from '../types.js';
 import { assertLockTtl, encodeStateValue } from './common.js';
 import { acquireFileLock } from './file-lock.js';
 import { ensureDirectory, errnoCode, fsyncDirectory, randomSuffix } from './fs-durable.js';
 import { assertStateKey, stateKeyProblem } from './keys.js';
+import { createKeyedWriteQueue } from './write-queue.js';
 
 export const fileStateStoreConfigSchema = z.strictObject({
   path: z.string().min(1).describe('Directory holding one JSON file per state key; created on first use'),
@@ -52,7 +53,14 @@ function isTempFileOf(valueName: string, entry: string): boolean {
   return /^[0-9a-f]{16}$/.test(entry.slice(valueName.length + 1, -'.tmp'.length));
 }
 
-export function createFileStateStore(options: FileStateStoreOptions): StateStore {
+/**
+ * A file state store. Created like every plugin, `createFileStateStore(config, { logger, redactor })`;
+ * the environment is optional (the redactor scrubs secrets from its messages).
+ */
+export function createFileStateStore(
+  options: FileStateStoreOptions,
+  env: Partial<CreateEnv> = {},
+): StateStore {
   const parsed = fileStateStoreConfigSchema.safeParse(options);
   if (!parsed.success) {
     throw new ConfigError(
@@ -64,28 +72,20 @@ export function createFileStateStore(options: FileStateStoreOptions): StateStore
   const dir = resolve(parsed.data.path);
   const durable = parsed.data.fsync;
 
-  const writeQueues = new Map<string, Promise<void>>();
+  /** Puts and deletes of one key run one after another, so the last call wins. */
+  const writes = createKeyedWriteQueue();
   const sweptKeys = new Set<string>();
   const heldLocks = new Set<ReleaseLock>();
+
+  const redact = (text: string): string => env.redactor?.redact(text) ?? text;
 
   const failure = (op: string, key: string | undefined, error: unknown): Error => {
     if (isFaucetError(error)) return error;
     const what = key === undefined ? op : `${op} of "${key}"`;
-    return new StateError(`file state store: ${what} failed in directory ${dir}: ${errorMessage(error)}`, {
-      cause: error,
-    });
-  };
-
-  /** Puts and deletes of one key run one after another, so the last call wins. */
-  const enqueue = (key: string, task: () => Promise<void>): Promise<void> => {
-    const previous = writeQueues.get(key) ?? Promise.resolve();
-    const next = previous.then(task, task);
-    writeQueues.set(key, next);
-    const forget = (): void => {
-      if (writeQueues.get(key) === next) writeQueues.delete(key);
-    };
-    void next.then(forget, forget);
-    return next;
+    return new StateError(
+      redact(`file state store: ${what} failed in directory ${dir}: ${errorMessage(error)}`),
+      { cause: env.redactor?.redactError(error) ?? error },
+    );
   };
 
   const removeStaleTempFiles = async (valueName: string): Promise<void> => {
@@ -146,8 +146,10 @@ export function createFileStateStore(options: FileStateStoreOptions): StateStore
           ? 'faucet replaces state files atomically, so it was changed by hand or by another tool'
           : 'with fsync off, a power loss can leave it like this; or it was changed by hand';
         throw new StateError(
-          `state file ${path} (key "${key}") is not valid JSON (${errorMessage(error)}); ${why}: ` +
-            'restore it, or delete it to start this key over',
+          redact(
+            `state file ${path} (key "${key}") is not valid JSON (${errorMessage(error)}); ${why}: ` +
+              'restore it, or delete it to start this key over',
+          ),
           { cause: error },
         );
       }
@@ -156,7 +158,7 @@ export function createFileStateStore(options: FileStateStoreOptions): StateStore
     async put(key, value) {
       assertStateKey(key);
       const text = `${encodeStateValue(key, value, { indent: 2 })}\n`;
-      return enqueue(key, async () => {
+      return writes.run(key, async () => {
         try {
           await writeValue(key, text);
         } catch (error) {
@@ -167,7 +169,7 @@ export function createFileStateStore(options: FileStateStoreOptions): StateStore
 
     async delete(key) {
       assertStateKey(key);
-      return enqueue(key, async () => {
+      return writes.run(key, async () => {
         try {
           await unlink(join(dir, valueFileName(key)));
         } catch (error) {
@@ -224,7 +226,7 @@ export function createFileStateStore(options: FileStateStoreOptions): StateStore
 
     /** Waits for writes in flight, then releases locks this store still holds. */
     async close() {
-      await Promise.allSettled([...writeQueues.values()]);
+      await writes.settled();
       await Promise.allSettled([...heldLocks].map((release) => release()));
     },
   };
@@ -234,7 +236,7 @@ export const fileStateStore = defineStateStore<FileStateStoreConfig>({
   id: 'file',
   description: 'Keeps state as one JSON file per key in a directory (atomic, crash-safe writes)',
   configSchema: fileStateStoreConfigSchema,
-  create(config) {
-    return createFileStateStore(config);
+  create(config, env) {
+    return createFileStateStore(config, env);
   },
 });

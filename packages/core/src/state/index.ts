@@ -8,8 +8,19 @@ export {
 } from './file.js';
 export * from './keys.js';
 export {
+  currentLockOwner,
+  describeLockOwner,
+  isPidAlive,
+  type LockOwner,
+  type LockOwnerLiveness,
+  lockOwnerLiveness,
+  markLockHeld,
+  unmarkLockHeld,
+} from './lock-owner.js';
+export {
   createMemoryStateStore,
   type MemoryStateStoreConfig,
   memoryStateStore,
   memoryStateStoreConfigSchema,
 } from './memory.js';
+export { createKeyedWriteQueue, type KeyedWriteQueue } from './write-queue.js';

@@ -70,3 +70,17 @@ export function wrapState(
   if (fields.seq !== undefined) envelope.seq = fields.seq;
   return envelope;
 }
+
+/**
+ * Of the held (locked) keys, the one that covers `key`: `key` itself, else the longest that `key`
+ * lies under (`{key}::{partition}` is stored under the lock of `{key}`). For stores that guard their
+ * writes with the lock a run holds.
+ */
+export function coveringKey(held: Iterable<string>, key: string): string | undefined {
+  let best: string | undefined;
+  for (const locked of held) {
+    if (locked === key) return locked;
+    if (key.startsWith(`${locked}::`) && (best === undefined || locked.length > best.length)) best = locked;
+  }
+  return best;
+}

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import process from 'node:process';
 import { z } from 'zod';
-import { defineStateStore } from '../define.js';
+import { type CreateEnv, defineStateStore } from '../define.js';
 import { StateLockedError } from '../errors.js';
 import type { JsonValue, ReleaseLock, StateStore } from '../types.js';
 import { assertLockTtl, encodeStateValue } from './common.js';
@@ -14,8 +14,14 @@ import { assertStateKey } from './keys.js';
 export const memoryStateStoreConfigSchema = z.strictObject({}).default({});
 export type MemoryStateStoreConfig = z.infer<typeof memoryStateStoreConfigSchema>;
 
-/** A fresh, empty in-memory store. Values are stored as JSON text, so every get returns a new copy. */
-export function createMemoryStateStore(): StateStore {
+/**
+ * A fresh, empty in-memory store. Values are stored as JSON text, so every get returns a new copy.
+ * Takes the same `(config, env)` as every plugin factory; it needs neither.
+ */
+export function createMemoryStateStore(
+  _config: MemoryStateStoreConfig = {},
+  _env: Partial<CreateEnv> = {},
+): StateStore {
   const values = new Map<string, string>();
   const locks = new Map<string, string>();
 

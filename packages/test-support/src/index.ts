@@ -5,3 +5,18 @@
 export { killHard, spawnLockHolder } from './lock-holder.js';
 export { useSchema } from './postgres.js';
 export { POSTGRES_SERVICE, REDIS_SERVICE, withPostgres, withRedis } from './services.js';
+export {
+  committedOffsets,
+  createTopic,
+  deleteTopics,
+  KAFKA_SERVICE,
+  kafkaSasl,
+  produce,
+  type ReadMessage,
+  readTopic,
+  type TestMessage,
+  testKafka,
+  uniqueName,
+  withAdmin as withKafkaAdmin,
+  withKafka,
+} from './kafka.js';

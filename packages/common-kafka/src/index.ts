@@ -1,0 +1,23 @@
+/**
+ * @faucet/common-kafka: internal helpers shared by the faucet Kafka packages (`@faucet/source-kafka`,
+ * `@faucet/sink-kafka`). Not a connector.
+ */
+export { createKafka, type KafkaClientOptions, saslOptions, tlsOptions } from './client.js';
+export {
+  brokerList,
+  brokerNames,
+  durationMs,
+  durationSchema,
+  type KafkaAuth,
+  type KafkaConnection,
+  kafkaAuthSchema,
+  kafkaConnectionShape,
+  type KafkaTls,
+  kafkaTlsSchema,
+} from './config.js';
+export {
+  type KafkaErrorContext,
+  kafkaErrorType,
+  mapKafkaError,
+  rootKafkaError,
+} from './errors.js';

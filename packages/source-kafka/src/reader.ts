@@ -76,7 +76,11 @@ export class KafkaReader {
   private consumer: Consumer | undefined;
   private wakeData: (() => void) | undefined;
   private readonly roomWaiters = new Set<() => void>();
-  /** A position moved without messages to hand out (a resolved start, control records). */
+  /**
+   * A partition started at `latest` without a bookmark: that position must be stored soon (an empty
+   * checkpoint page), or a run ending without a message would start at a later `latest` next time
+   * and skip what was produced in between.
+   */
   private moved = false;
   lastArrivalAt = performance.now();
   /** When a fetch last came back with nothing: the reader had caught up then. */
@@ -216,7 +220,7 @@ export class KafkaReader {
         if (part.fetchPos !== undefined) continue;
         part.fetchPos = start;
         part.yieldPos = start;
-        this.moved = true;
+        if (!(offset >= 0) && this.settings.autoOffsetReset === 'latest') this.moved = true;
         this.logger.info('kafka: partition starts without a bookmark', {
           topic,
           partition: part.partition,

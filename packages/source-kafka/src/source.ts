@@ -207,6 +207,7 @@ export function createKafkaSource(input: KafkaSourceConfigInput, options: KafkaS
         }
         continue;
       }
+      if (taken.messages.length === 0 && !taken.moved) continue;
       const decoded = decodePage(taken.messages, reader.positions(), config, where);
       if (decoded.deadLetters.length > 0) await options.deadLetter?.(decoded.deadLetters);
       for (const page of decoded.pages) {
@@ -223,6 +224,13 @@ export function createKafkaSource(input: KafkaSourceConfigInput, options: KafkaS
         reason = `max_messages (${config.max_messages}) reached`;
         break;
       }
+    }
+    // Positions that moved past the last page (control records, starts without a bookmark) are stored too.
+    const bookmark = buildBookmark(cluster, reader.positions());
+    const json = JSON.stringify(bookmark);
+    if (json !== lastJson && reader.positions().length > 0) {
+      lastJson = json;
+      yield { records: [], bookmark };
     }
     ctx.logger.info('kafka: stopping', { reason, messages: delivered, partitions: reader.owned().length });
     return lastJson;

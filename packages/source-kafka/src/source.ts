@@ -256,11 +256,12 @@ export function createKafkaSource(input: KafkaSourceConfigInput, options: KafkaS
 
   return {
     read,
-    async onCheckpoint(bookmark: JsonValue) {
+    onCheckpoint(bookmark: JsonValue) {
       storedJson = JSON.stringify(bookmark);
       for (const waiter of [...storedWaiters]) waiter();
       if (!config.commit_offsets || !active) return;
-      await active.commit([...parseBookmark(bookmark, null).values()]);
+      // Not awaited: commits run behind the pages (coalesced), and the read's end waits for the last.
+      void active.commit([...parseBookmark(bookmark, null).values()]);
     },
     async check() {
       await withAdmin('checking the brokers and topics', async (admin) => {

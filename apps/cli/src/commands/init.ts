@@ -74,7 +74,7 @@ pipeline:
       auto_offset_reset: earliest     # where a partition without a bookmark or group offset starts
       value_format: json              # json, string or bytes (base64)
       idle_timeout: 10s               # stop once caught up and quiet this long; 0 runs until cancelled
-      # auth: { type: sasl_scram, username: faucet, password: \${env:KAFKA_PASSWORD} }
+      # auth: { type: sasl_scram, username: faucet, password: "\${env:KAFKA_PASSWORD}" }
       # tls: true
       # on_decode_error: dlq          # set undecodable messages aside in the dlq below
   sink:

@@ -1,0 +1,279 @@
+/**
+ * The kafka source against the real broker: record shape and formats, topic patterns, transactions
+ * upstream (aborted messages skipped, markers passed), `latest` starts stored at once, max_messages,
+ * group offsets committed only from durable checkpoints, a bookmark of another cluster refused, and a
+ * rebalance in the middle of a read (no page holds a partition already taken away; nothing lost).
+ */
+import {
+  createFileStateStore,
+  createMemoryStateStore,
+  type FaucetRecord,
+  type JsonObject,
+  type Page,
+  runPipeline,
+  type Sink,
+  type Source,
+  silentLogger,
+} from '@faucet/core';
+import { createKafkaSource, type KafkaSourceConfigInput } from '@faucet/source-kafka';
+import {
+  committedOffsets,
+  createTopic,
+  deleteTopics,
+  produce,
+  testKafka,
+  uniqueName,
+  withKafka,
+} from '@faucet/test-support';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Partitioners } from 'kafkajs';
+import { afterAll, describe, expect, it } from 'vitest';
+
+function collectingSink(): Sink & { rows: FaucetRecord[] } {
+  const rows: FaucetRecord[] = [];
+  return {
+    rows,
+    async write(records) {
+      rows.push(...records);
+    },
+  };
+}
+
+async function readAll(source: Source, bookmark?: Page['bookmark'], batchSize = 100): Promise<Page[]> {
+  const pages: Page[] = [];
+  for await (const page of source.read({
+    bookmark,
+    batchSize,
+    signal: new AbortController().signal,
+    logger: silentLogger,
+  })) {
+    pages.push(page);
+  }
+  return pages;
+}
+
+withKafka('kafka source against a real broker', (brokers) => {
+  const topics: string[] = [];
+  const topic = async (prefix: string, partitions = 1, configEntries: { name: string; value: string }[] = []) => {
+    const name = uniqueName(prefix);
+    topics.push(name);
+    await createTopic(brokers, name, partitions, configEntries);
+    return name;
+  };
+  afterAll(() => deleteTopics(brokers, topics));
+  const base = (t: string | string[], extra: Partial<KafkaSourceConfigInput> = {}): KafkaSourceConfigInput => ({
+    brokers,
+    topics: Array.isArray(t) ? t : [t],
+    group_id: uniqueName('source-it'),
+    auto_offset_reset: 'earliest',
+    idle_timeout: '1s',
+    ...extra,
+  });
+
+  it('yields {topic, partition, offset, key, value, timestamp, headers} in each format', async () => {
+    const t = await topic('shape');
+    await produce(brokers, t, [
+      { key: 'a', value: '{"n":1,"s":"x"}', headers: { trace: 't-1' } },
+      { key: null, value: null },
+      { key: 'c', value: Buffer.from([0xff, 0x00, 0x7f]) },
+    ]);
+    const json = await readAll(createKafkaSource(base(t, { value_format: 'bytes' })));
+    const records = json.flatMap((p) => p.records);
+    expect(records).toHaveLength(3);
+    expect(records[0]).toMatchObject({
+      topic: t,
+      partition: 0,
+      offset: 0,
+      key: 'a',
+      value: Buffer.from('{"n":1,"s":"x"}').toString('base64'),
+      headers: { trace: 't-1' },
+    });
+    expect(typeof records[0]?.timestamp).toBe('number');
+    expect(records[1]).toMatchObject({ offset: 1, key: null, value: null });
+    expect(records[2]).toMatchObject({ value: Buffer.from([0xff, 0x00, 0x7f]).toString('base64') });
+
+    const parsed = await readAll(
+      createKafkaSource(base(t, { value_format: 'json', key_format: 'bytes', max_messages: 2 })),
+    );
+    const two = parsed.flatMap((p) => p.records);
+    expect(two).toHaveLength(2);
+    expect(two[0]).toMatchObject({ key: Buffer.from('a').toString('base64'), value: { n: 1, s: 'x' } });
+    // max_messages: the bookmark stops right after the second message.
+    const last = parsed.at(-1)?.bookmark as { offsets: { offset: number }[] };
+    expect(last.offsets[0]?.offset).toBe(2);
+  });
+
+  it('reads every topic a pattern matches', async () => {
+    const prefix = uniqueName('pat');
+    const a = `${prefix}.a`;
+    const b = `${prefix}.b`;
+    topics.push(a, b);
+    await createTopic(brokers, a, 1);
+    await createTopic(brokers, b, 2);
+    await produce(brokers, a, [{ key: '1', value: '{}' }]);
+    await produce(brokers, b, [{ key: '2', value: '{}' }, { key: '3', value: '{}' }]);
+    const { topics: _, ...rest } = base(a);
+    const source = createKafkaSource({ ...rest, topic_pattern: `^${prefix.replace(/[-]/g, '\\-')}\\.` });
+    const records = (await readAll(source)).flatMap((p) => p.records);
+    expect(records.map((r) => `${r.topic}/${r.key}`).sort()).toEqual([`${a}/1`, `${b}/2`, `${b}/3`]);
+    const discovered = await source.discover();
+    expect(discovered.map((d) => d.name).sort()).toEqual([a, b]);
+    expect(discovered.find((d) => d.name === b)?.schema).toMatchObject({
+      properties: { partition: { enum: [0, 1] } },
+    });
+  });
+
+  it('skips aborted transactions, passes their markers, and resumes past them', async () => {
+    const t = await topic('txn');
+    const producer = testKafka(brokers).producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+      transactionalId: uniqueName('txn-producer'),
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await producer.connect();
+    const batch = async (values: string[], commit: boolean) => {
+      const txn = await producer.transaction();
+      await txn.send({ topic: t, messages: values.map((v) => ({ key: v, value: JSON.stringify({ v }) })) });
+      if (commit) await txn.commit();
+      else await txn.abort();
+    };
+    await batch(['a1', 'a2', 'a3'], true);
+    await batch(['x1', 'x2'], false);
+    await batch(['c1'], true);
+    await producer.disconnect();
+    const pages = await readAll(createKafkaSource(base(t)));
+    expect(pages.flatMap((p) => p.records).map((r) => r.key)).toEqual(['a1', 'a2', 'a3', 'c1']);
+    const bookmark = pages.at(-1)?.bookmark as { offsets: { offset: number }[] };
+    // 6 messages and 3 markers: the bookmark stands past the last marker, at the end of the log.
+    expect(bookmark.offsets[0]?.offset).toBe(9);
+    const again = await readAll(createKafkaSource(base(t)), bookmark);
+    expect(again.flatMap((p) => p.records)).toEqual([]);
+  });
+
+  it('auto_offset_reset latest: the start is stored even when no message comes, so none produced later is missed', async () => {
+    const t = await topic('latest', 2);
+    await produce(brokers, t, [{ key: 'old', value: '{}' }]);
+    const group = uniqueName('latest');
+    const state = createMemoryStateStore();
+    const sink = collectingSink();
+    const config = base(t, { group_id: group, auto_offset_reset: 'latest' });
+    const first = await runPipeline({ source: createKafkaSource(config), sink, state, pipeline: 'latest' });
+    expect(first.status).toBe('ok');
+    expect(sink.rows).toEqual([]);
+    expect(first.lastBookmark).toMatchObject({ offsets: [{ partition: 0 }, { partition: 1 }] });
+    await produce(brokers, t, [{ key: 'new', value: '{}' }]);
+    const second = await runPipeline({ source: createKafkaSource(config), sink, state, pipeline: 'latest' });
+    expect(second.status).toBe('ok');
+    expect(sink.rows.map((r) => r.key)).toEqual(['new']);
+  });
+
+  it('commits the group offsets only from durably stored checkpoints, and ends equal to the bookmark', async () => {
+    const t = await topic('commits', 3);
+    await produce(
+      brokers,
+      t,
+      Array.from({ length: 900 }, (_, i) => ({ key: `k${i}`, value: JSON.stringify({ i }) })),
+    );
+    const memoryGroup = uniqueName('commits-memory');
+    const memoryRun = await runPipeline({
+      source: createKafkaSource(base(t, { group_id: memoryGroup })),
+      sink: collectingSink(),
+      state: createMemoryStateStore(),
+      batchSize: 100,
+    });
+    expect(memoryRun.status).toBe('ok');
+    // A memory store is not durable: nothing was acknowledged upstream.
+    expect([...(await committedOffsets(brokers, memoryGroup, t)).values()].every((o) => o < 0)).toBe(true);
+
+    const dir = mkdtempSync(join(tmpdir(), 'kafka-commits-'));
+    try {
+      const group = uniqueName('commits-file');
+      const result = await runPipeline({
+        source: createKafkaSource(base(t, { group_id: group })),
+        sink: collectingSink(),
+        state: createFileStateStore({ path: dir }),
+        batchSize: 100,
+      });
+      expect(result.status).toBe('ok');
+      const stored = result.lastBookmark as { offsets: { partition: number; offset: number }[] };
+      const committed = await committedOffsets(brokers, group, t);
+      expect(Object.fromEntries(committed)).toEqual(
+        Object.fromEntries(stored.offsets.map((o) => [o.partition, o.offset])),
+      );
+      expect(stored.offsets.reduce((sum, o) => sum + o.offset, 0)).toBe(900);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a bookmark of another cluster', async () => {
+    const t = await topic('cluster');
+    const source = createKafkaSource(base(t));
+    const bookmark = { kind: 'kafka-offsets', cluster: 'another-cluster', offsets: [] };
+    await expect(readAll(source, bookmark)).rejects.toThrow(/belongs to Kafka cluster another-cluster/);
+  });
+
+  describe('a rebalance in the middle of a read', () => {
+    it('never hands out a partition after it was taken away, and loses nothing', async () => {
+      const t = await topic('rebalance', 4);
+      const total = 4000;
+      await produce(
+        brokers,
+        t,
+        Array.from({ length: total }, (_, i) => ({ key: `k${i}`, value: JSON.stringify({ i }), partition: i % 4 })),
+      );
+      const group = uniqueName('rebalance');
+      const assignments: { at: number; partitions: Set<string> }[] = [];
+      let pageCount = 0;
+      const source = createKafkaSource(
+        base(t, {
+          group_id: group,
+          idle_timeout: '3s',
+          max_buffered_messages: 200,
+          max_bytes_per_partition: 4096,
+          session_timeout: '6s',
+          heartbeat_interval: '500ms',
+        }),
+        {
+          onAssignment: (partitions) => assignments.push({ at: pageCount, partitions: new Set(partitions) }),
+        },
+      );
+      const seen: FaucetRecord[] = [];
+      const violations: string[] = [];
+      let intruder: ReturnType<ReturnType<typeof testKafka>['consumer']> | undefined;
+      for await (const page of source.read({
+        bookmark: undefined,
+        batchSize: 50,
+        signal: new AbortController().signal,
+        logger: silentLogger,
+      })) {
+        pageCount++;
+        const owned = assignments.at(-1)?.partitions ?? new Set<string>();
+        for (const r of page.records) {
+          if (!owned.has(`${r.topic}:${r.partition}`)) violations.push(`page ${pageCount}: partition ${r.partition}`);
+        }
+        seen.push(...page.records);
+        // After a few pages a second member joins (taking partitions away), and later leaves again.
+        if (pageCount === 5) {
+          intruder = testKafka(brokers).consumer({ groupId: group, sessionTimeout: 6000, heartbeatInterval: 500 });
+          await intruder.connect();
+          await intruder.subscribe({ topics: [t] });
+          await intruder.run({ autoCommit: false, eachMessage: async () => new Promise((r) => setTimeout(r, 5)) });
+        }
+        if (intruder && assignments.length >= 2 && pageCount > 12) {
+          await intruder.disconnect();
+          intruder = undefined;
+        }
+      }
+      await intruder?.disconnect();
+      expect(assignments.length, 'the group rebalanced').toBeGreaterThanOrEqual(2);
+      expect(assignments.some((a) => a.partitions.size < 4), 'partitions were taken away').toBe(true);
+      expect(violations).toEqual([]);
+      const ids = new Set(seen.map((r) => (r.value as JsonObject).i));
+      expect(ids.size, 'every message was read').toBe(total);
+    });
+  });
+});

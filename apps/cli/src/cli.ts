@@ -252,9 +252,15 @@ function program(io: CliIo, exit: { code: number }): Command {
     .description('write a commented starter pipeline file (never overwrites)')
     .argument('[file]', 'where to write it', 'faucet.yaml')
     .option('--name <name>', 'pipeline name (default: from the file name)')
-    .option('--template <template>', 'what to start from: file (CSV to JSON lines) or kafka (a topic to JSON lines)', 'file')
+    .option(
+      '--template <template>',
+      'what to start from: file (CSV to JSON lines) or kafka (a topic to JSON lines)',
+      'file',
+    )
     .action((file: string, opts: { name?: string; template: string }) =>
-      run(() => initCommand(file, { ...(opts.name ? { name: opts.name } : {}), template: opts.template }, io))(),
+      run(() =>
+        initCommand(file, { ...(opts.name ? { name: opts.name } : {}), template: opts.template }, io),
+      )(),
     );
 
   return root;

@@ -54,7 +54,6 @@ describe('faucet init', () => {
     const text = readFileSync(file, 'utf8')
       .replace('      # auth:', '      auth:')
       .replace('      # tls: true', '      tls: true')
-      .replace('      # on_decode_error: dlq', '      on_decode_error: dlq')
       .replace('  # dlq:\n  #   sink:', '  dlq:\n    sink:');
     expect(text).toContain('\n  dlq:\n    sink:');
     writeFileSync(file, text);

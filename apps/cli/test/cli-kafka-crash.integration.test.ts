@@ -186,7 +186,8 @@ execution: { max_concurrent: 3 }
         const deadline = Date.now() + 90_000;
         while (!streaming()) {
           if (exited) throw new Error(`run ${run} ended early:\n${(await cli.done).stderr}`);
-          if (Date.now() > deadline) throw new Error(`run ${run} stored no checkpoint:\n${cli.output().stderr}`);
+          if (Date.now() > deadline)
+            throw new Error(`run ${run} stored no checkpoint:\n${cli.output().stderr}`);
           await sleep(20);
         }
         const delayMs = randomInt(0, 2500);
@@ -198,14 +199,19 @@ execution: { max_concurrent: 3 }
       }
       // Every kill came before the end, each while the effectively-once row was still streaming.
       for (const kill of kills) {
-        expect(Object.values(kill.stored).reduce((a, b) => a + b, 0), JSON.stringify(kills)).toBeLessThan(
-          MESSAGES * ROWS.length,
-        );
+        expect(
+          Object.values(kill.stored).reduce((a, b) => a + b, 0),
+          JSON.stringify(kills),
+        ).toBeLessThan(MESSAGES * ROWS.length);
       }
       expect(kills.filter((k) => (k.stored.kafka ?? 0) < MESSAGES).length, JSON.stringify(kills)).toBe(KILLS);
       console.log(`kills: ${JSON.stringify(kills)}`);
 
-      const last = await runCli(['run', 'catch-up.yaml', '--output', 'json'], { cwd: dir, env, timeoutMs: 300_000 });
+      const last = await runCli(['run', 'catch-up.yaml', '--output', 'json'], {
+        cwd: dir,
+        env,
+        timeoutMs: 300_000,
+      });
       expect(last.code, last.stderr).toBe(0);
       watching = false;
       await watcher;
@@ -215,7 +221,9 @@ execution: { max_concurrent: 3 }
       // After the clean finish every group's committed offsets equal the stored bookmark.
       for (const row of ROWS) {
         const committed = await committedOffsets(brokers, groupOf(row), source);
-        expect(Object.fromEntries(committed), `group of ${row}`).toEqual(Object.fromEntries(stored(dir, row)));
+        expect(Object.fromEntries(committed), `group of ${row}`).toEqual(
+          Object.fromEntries(stored(dir, row)),
+        );
         expect([...stored(dir, row).values()].reduce((a, b) => a + b, 0)).toBe(MESSAGES);
       }
 
@@ -223,23 +231,33 @@ execution: { max_concurrent: 3 }
       const mirrored = await readTopic(brokers, target, { timeoutMs: 120_000 });
       expect(mirrored).toHaveLength(MESSAGES);
       for (let p = 0; p < PARTITIONS; p++) {
-        const seqs = mirrored.filter((m) => m.partition === p).map((m) => (JSON.parse(m.value as string) as { seq: number }).seq);
+        const seqs = mirrored
+          .filter((m) => m.partition === p)
+          .map((m) => (JSON.parse(m.value as string) as { seq: number }).seq);
         const expected = Array.from({ length: Math.ceil((MESSAGES - p) / PARTITIONS) }, (_, i) => i);
         expect(seqs.length, `partition ${p}`).toBe(expected.length);
-        expect(seqs.every((s, i) => s === i), `partition ${p} holds every message once, in order`).toBe(true);
+        expect(
+          seqs.every((s, i) => s === i),
+          `partition ${p} holds every message once, in order`,
+        ).toBe(true);
       }
 
       // postgres: every message once (upsert on its position).
       const { rows } = await db().query<{ n: string; ids: string }>(
         `SELECT count(*) AS n, count(DISTINCT data->'value'->>'id') AS ids FROM ${schema}.msgs`,
       );
-      expect({ rows: Number(rows[0]?.n), ids: Number(rows[0]?.ids) }).toEqual({ rows: MESSAGES, ids: MESSAGES });
+      expect({ rows: Number(rows[0]?.n), ids: Number(rows[0]?.ids) }).toEqual({
+        rows: MESSAGES,
+        ids: MESSAGES,
+      });
 
       // jsonl: nothing lost, at most one page per kill twice.
       const lines = readJsonl(join(dir, 'out.jsonl'));
       const ids = new Set(lines.map((l) => (l.value as { id: string }).id));
       expect(ids.size, 'every message is in the file').toBe(MESSAGES);
-      expect(lines.length - ids.size, `duplicates (kills: ${JSON.stringify(kills)})`).toBeLessThanOrEqual(KILLS * PAGE);
+      expect(lines.length - ids.size, `duplicates (kills: ${JSON.stringify(kills)})`).toBeLessThanOrEqual(
+        KILLS * PAGE,
+      );
     }, 900_000);
   });
 });

@@ -155,7 +155,7 @@ ${sinkExtra}`;
       const failed = await runCli(['run'], { cwd: dir, env });
       expect(failed.code).toBe(1);
       expect(failed.stderr).toContain(`topic "${source}" partition 0 offset 1: the value is not JSON`);
-      expect(failed.stderr).toContain('SOURCE_DECODE_FAILED');
+      expect(failed.stderr).toContain('RECORD_INVALID');
       // The record before it was written and checkpointed: the bookmark stops right at it.
       expect(readJsonl(join(dir, 'out.jsonl')).map((l) => l.key)).toEqual(['a']);
       const state = readStateDir(join(dir, 'state'))['decode_fail::row-0'];
@@ -167,8 +167,8 @@ ${sinkExtra}`;
         pipeline(
           'decode_dlq',
           source,
-          '      on_decode_error: dlq',
-          '  dlq: { sink: { type: file, config: { path: dlq.jsonl, format: jsonl } } }\n',
+          '',
+          '  on_record_error: dlq\n  dlq: { sink: { type: file, config: { path: dlq.jsonl, format: jsonl } } }\n',
         ),
       );
       const ok = await runCli(['run', '-o', 'json'], { cwd: dlqDir, env });
@@ -178,15 +178,16 @@ ${sinkExtra}`;
       expect(dead).toHaveLength(1);
       expect(dead[0]).toMatchObject({
         reason: 'source',
-        source: 'kafka',
+        payload: null,
         pipeline: 'decode_dlq',
-        error: { kind: 'SOURCE_DECODE_FAILED' },
-        payload: {
+        error: { kind: 'RECORD_INVALID' },
+        raw: Buffer.from('not json at all').toString('base64'),
+        position: {
           topic: source,
           partition: 0,
           offset: 1,
+          field: 'value',
           key_base64: Buffer.from('b').toString('base64'),
-          value_base64: Buffer.from('not json at all').toString('base64'),
         },
       });
       expect((dead[0]?.error as { message: string }).message).toContain('partition 0 offset 1');
@@ -205,7 +206,8 @@ ${sinkExtra}`;
     write(join(dir, 'faucet.yaml'), pipeline('check_lag', source));
     const before = await runCli(['check', '-o', 'json'], { cwd: dir, env });
     expect(before.code, before.stderr).toBe(0);
-    const facts = (JSON.parse(before.stdout) as { rows: Array<{ facts: Record<string, unknown> }> }).rows[0]?.facts;
+    const facts = (JSON.parse(before.stdout) as { rows: Array<{ facts: Record<string, unknown> }> }).rows[0]
+      ?.facts;
     expect(facts).toMatchObject({
       group_id: 'check_lag',
       total_lag: 3,
@@ -225,7 +227,10 @@ ${sinkExtra}`;
     const source = topic('cli-sigterm');
     await createTopic(brokers, source, 3);
     const dir = tempDir('faucet-kafka-sigterm-');
-    write(join(dir, 'streaming.yaml'), pipeline('sigterm', source).replace('idle_timeout: 2s', 'idle_timeout: 0'));
+    write(
+      join(dir, 'streaming.yaml'),
+      pipeline('sigterm', source).replace('idle_timeout: 2s', 'idle_timeout: 0'),
+    );
     write(join(dir, 'catch-up.yaml'), pipeline('sigterm', source));
     const total = 20_000;
     // The producer: a separate process writing 20,000 numbered messages in small batches.

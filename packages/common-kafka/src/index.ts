@@ -10,9 +10,9 @@ export {
   durationSchema,
   type KafkaAuth,
   type KafkaConnection,
+  type KafkaTls,
   kafkaAuthSchema,
   kafkaConnectionShape,
-  type KafkaTls,
   kafkaTlsSchema,
 } from './config.js';
 export {

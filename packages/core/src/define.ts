@@ -15,24 +15,11 @@ export type PluginKind = 'source' | 'sink' | 'state' | 'transform';
 /** A Standard Schema validator that can also emit JSON Schema (zod 4 schemas are both). */
 export type ConfigSchema<Config> = StandardSchemaV1<unknown, Config> & StandardJSONSchemaV1<unknown, Config>;
 
-/** One input a source could not turn into a record (an undecodable message), for the dead-letter queue. */
-export interface SourceDeadLetter {
-  /** What to keep of the input: its position and its raw bytes (as base64), never a half-decoded record. */
-  payload: JsonObject;
-  error: unknown;
-}
-
 /** What `create` receives besides its validated config. */
 export interface CreateEnv {
   logger: Logger;
   /** Scrubs this plugin's secrets from text; connectors use it for their own messages. */
   redactor: Redactor;
-  /**
-   * Sources only, and only when the run has a dead-letter queue: set aside input the source cannot
-   * decode. Resolves once the entries are durable, so a source calls it before it yields the page
-   * whose bookmark passes them (I4 holds for them too).
-   */
-  deadLetter?: (entries: readonly SourceDeadLetter[]) => Promise<void>;
 }
 
 interface DescriptorBase<K extends PluginKind, Config> {

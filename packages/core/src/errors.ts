@@ -21,6 +21,8 @@ export const ErrorCodes = {
   STATE_LOCKED: 'STATE_LOCKED',
   STATE_KEY_INVALID: 'STATE_KEY_INVALID',
   TRANSFORM_FAILED: 'TRANSFORM_FAILED',
+  /** A source record that could not be decoded (bad JSON, wrong field count). */
+  RECORD_INVALID: 'RECORD_INVALID',
   CANCELLED: 'CANCELLED',
   INTERNAL: 'INTERNAL',
 } as const;

@@ -29,7 +29,26 @@ export interface Page {
    * `[A-Za-z0-9_.:-]`. Not available with effectively-once delivery.
    */
   partition?: string;
+  /**
+   * Records the source read but could not decode (a JSONL line that is not JSON, a CSV row with the
+   * wrong number of fields), set aside instead of failing the run. A source yields them only when
+   * `SourceContext.onRecordError` is `dlq`; the engine dead-letters them (reason `source`) before the
+   * page's bookmark is stored, and counts them against the DLQ budgets.
+   */
+  rejected?: RejectedRecord[];
 }
+
+/** A record a source could not decode; see `Page.rejected`. */
+export interface RejectedRecord {
+  error: Error | string;
+  /** The raw text as read (binary data as base64), when the source has it. */
+  raw?: string;
+  /** Where it was: file, line, byte offset, partition and offset, record index …, as the source can tell. */
+  position?: JsonObject;
+}
+
+/** What a bad source record does: fail the run (default), or go to the DLQ while the run goes on. */
+export type RecordErrorPolicy = 'fail' | 'dlq';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -57,6 +76,11 @@ export interface SourceContext {
   readonly durableState?: boolean;
   /** The stored bookmark of one partition (see `Page.partition`), or undefined. */
   partitionBookmark?(partition: string): Promise<JsonValue | undefined>;
+  /**
+   * `dlq` when the pipeline sets `on_record_error: dlq`: a record the source cannot decode goes into
+   * `Page.rejected` instead of failing the read. Absent or `fail`: throw, as before.
+   */
+  readonly onRecordError?: RecordErrorPolicy;
 }
 
 /** Passed to `Source.onCheckpoint`. */

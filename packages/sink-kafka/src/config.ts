@@ -2,10 +2,14 @@ import { durationSchema, kafkaConnectionShape } from '@faucet/common-kafka';
 import { z } from 'zod';
 
 const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
-const topicName = z.string().regex(TOPIC, 'a Kafka topic name: letters, digits, ".", "_" and "-", at most 249');
+const topicName = z
+  .string()
+  .regex(TOPIC, 'a Kafka topic name: letters, digits, ".", "_" and "-", at most 249');
 
 const format = (what: string) =>
-  z.enum(['json', 'string', 'bytes']).describe(`${what}: json (JSON text), string (the text as is) or bytes (base64 text)`);
+  z
+    .enum(['json', 'string', 'bytes'])
+    .describe(`${what}: json (JSON text), string (the text as is) or bytes (base64 text)`);
 
 /**
  * The config a user writes under `sink: { type: kafka, config: … }`. `topic` is a name, or
@@ -23,12 +27,18 @@ export const kafkaSinkConfigSchema = z
         ]),
       ])
       .describe('The topic: a name, {type: fixed, name} or {type: from_path, path} (per record)'),
-    key_path: z.string().min(1).optional().describe('Record field (dotted path) whose value is the message key'),
+    key_path: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Record field (dotted path) whose value is the message key'),
     value_path: z
       .string()
       .min(1)
       .optional()
-      .describe('Record field whose value is the message value (default: the whole record); null is a tombstone'),
+      .describe(
+        'Record field whose value is the message value (default: the whole record); null is a tombstone',
+      ),
     partition_path: z
       .string()
       .min(1)

@@ -45,7 +45,10 @@ export class Planner {
     for (const message of messages) {
       const info = topics.get(message.topic);
       if (!info) {
-        failures.push({ index: message.index, error: new RowProblem(`topic "${message.topic}" does not exist`) });
+        failures.push({
+          index: message.index,
+          error: new RowProblem(`topic "${message.topic}" does not exist`),
+        });
         continue;
       }
       const limit = this.limitOf(info);
@@ -88,7 +91,10 @@ export class Planner {
   }
 
   private problem(message: Outgoing, info: TopicInfo, limit: number): string | undefined {
-    if (message.partition !== undefined && !info.partitions.some((p) => p.partitionId === message.partition)) {
+    if (
+      message.partition !== undefined &&
+      !info.partitions.some((p) => p.partitionId === message.partition)
+    ) {
       return `topic "${info.name}" has no partition ${message.partition} (it has ${info.partitions.length})`;
     }
     if (message.size + BATCH_OVERHEAD > limit) {

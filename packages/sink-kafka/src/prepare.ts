@@ -55,7 +55,8 @@ function headersOf(value: JsonValue | undefined, path: string): IHeaders | undef
   const headers: IHeaders = {};
   for (const [name, v] of Object.entries(value)) {
     if (v === null || v === undefined) continue;
-    if (Array.isArray(v)) headers[name] = v.map((item) => (typeof item === 'string' ? item : JSON.stringify(item)));
+    if (Array.isArray(v))
+      headers[name] = v.map((item) => (typeof item === 'string' ? item : JSON.stringify(item)));
     else headers[name] = typeof v === 'string' ? v : JSON.stringify(v);
   }
   return headers;
@@ -84,20 +85,28 @@ export function prepareMessages(records: readonly FaucetRecord[], config: KafkaS
   const messages: Outgoing[] = [];
   const failures: { index: number; error: RowProblem }[] = [];
   const fixedTopic =
-    typeof config.topic === 'string' ? config.topic : config.topic.type === 'fixed' ? config.topic.name : undefined;
-  const topicPath = typeof config.topic === 'object' && config.topic.type === 'from_path' ? config.topic.path : undefined;
+    typeof config.topic === 'string'
+      ? config.topic
+      : config.topic.type === 'fixed'
+        ? config.topic.name
+        : undefined;
+  const topicPath =
+    typeof config.topic === 'object' && config.topic.type === 'from_path' ? config.topic.path : undefined;
   records.forEach((record, index) => {
     try {
       let topic = fixedTopic;
       if (topicPath !== undefined) {
         const named = cursorValue(record, topicPath);
         if (typeof named !== 'string' || named === '') {
-          throw new RowProblem(`the topic field "${topicPath}" is ${named === undefined ? 'missing' : describe(named)}`);
+          throw new RowProblem(
+            `the topic field "${topicPath}" is ${named === undefined ? 'missing' : describe(named)}`,
+          );
         }
         topic = named;
       }
       const keyValue = config.key_path === undefined ? undefined : cursorValue(record, config.key_path);
-      const key = keyValue === undefined || keyValue === null ? null : encode(keyValue, config.key_format, 'key');
+      const key =
+        keyValue === undefined || keyValue === null ? null : encode(keyValue, config.key_format, 'key');
       let value: Buffer | null;
       if (config.value_path === undefined) value = encode(record, config.value_format, 'value');
       else {

@@ -37,7 +37,12 @@ function toMessage(m: Outgoing, partition: number): Message {
   return message;
 }
 
-function sendChunk(producer: Producer, chunk: PartitionChunk, settings: SendSettings, messages = chunk.messages) {
+function sendChunk(
+  producer: Producer,
+  chunk: PartitionChunk,
+  settings: SendSettings,
+  messages = chunk.messages,
+) {
   return producer.send({
     topic: chunk.topic,
     acks: settings.acks,
@@ -52,7 +57,11 @@ export interface RowRejection {
 }
 
 /** Send plainly; resolves with the rows the broker refused. Throws when a request failed otherwise. */
-export async function sendPlain(producer: Producer, plan: SendPlan, settings: SendSettings): Promise<RowRejection[]> {
+export async function sendPlain(
+  producer: Producer,
+  plan: SendPlan,
+  settings: SendSettings,
+): Promise<RowRejection[]> {
   const rejected: RowRejection[] = [];
   for (const round of plan.rounds) {
     const outcomes = await Promise.allSettled(round.map((chunk) => sendChunk(producer, chunk, settings)));

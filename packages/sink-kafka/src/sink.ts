@@ -37,9 +37,12 @@ export interface KafkaSinkOptions {
   kafka?: Kafka;
 }
 
-/** The sink, plus a `check()` probe (brokers reachable, a fixed topic exists). */
+/** The sink (effectively-once capable), plus a `check()` probe (brokers reachable, a fixed topic exists). */
 export interface KafkaSink extends Sink {
+  writeIdempotent: NonNullable<Sink['writeIdempotent']>;
+  lastCommittedToken: NonNullable<Sink['lastCommittedToken']>;
   check(): Promise<void>;
+  close(): Promise<void>;
 }
 
 function parseConfig(input: KafkaSinkConfigInput): KafkaSinkConfig {
@@ -152,7 +155,9 @@ export function createKafkaSink(input: KafkaSinkConfigInput, options: KafkaSinkO
     return producer;
   };
 
-  async function planWrite(records: readonly FaucetRecord[]): Promise<{ plan: SendPlan; failures: RowFailure[] }> {
+  async function planWrite(
+    records: readonly FaucetRecord[],
+  ): Promise<{ plan: SendPlan; failures: RowFailure[] }> {
     const prepared = prepareMessages(records, config);
     const topics = await catalog.lookup(prepared.messages.map((m) => m.topic));
     const plan = planner.plan(prepared.messages, topics);
@@ -171,7 +176,10 @@ export function createKafkaSink(input: KafkaSinkConfigInput, options: KafkaSinkO
       const rejected = await sendPlain(await getPlain(), plan, settings);
       for (const r of rejected) {
         const type = kafkaErrorType(r.error) ?? 'rejected';
-        failures.push({ index: r.index, error: rowError(`${where}: the broker refused the message (${type})`, r.error) });
+        failures.push({
+          index: r.index,
+          error: rowError(`${where}: the broker refused the message (${type})`, r.error),
+        });
       }
       failures.sort((a, b) => a.index - b.index);
       return failures.length > 0 ? { failed: failures } : {};
@@ -248,7 +256,11 @@ export function createKafkaSink(input: KafkaSinkConfigInput, options: KafkaSinkO
       try {
         const a = await getAdmin();
         const fixed =
-          typeof config.topic === 'string' ? config.topic : config.topic.type === 'fixed' ? config.topic.name : undefined;
+          typeof config.topic === 'string'
+            ? config.topic
+            : config.topic.type === 'fixed'
+              ? config.topic.name
+              : undefined;
         if (fixed !== undefined && !(await a.listTopics()).includes(fixed)) {
           throw new SinkError(`${where}: topic "${fixed}" does not exist`, { connector: CONNECTOR });
         }
@@ -260,9 +272,7 @@ export function createKafkaSink(input: KafkaSinkConfigInput, options: KafkaSinkO
       if (closed) return;
       closed = true;
       const clients = [admin, plain, ...transactional.values()];
-      await Promise.all(
-        clients.map((c) => c?.then((client) => client.disconnect()).catch(() => {})),
-      );
+      await Promise.all(clients.map((c) => c?.then((client) => client.disconnect()).catch(() => {})));
     },
   };
 }

@@ -68,7 +68,10 @@ export async function readLastToken(
     crash = reject;
   });
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-    position.set(payload.partition, Math.max(position.get(payload.partition) ?? 0, Number(payload.lastOffset) + 1));
+    position.set(
+      payload.partition,
+      Math.max(position.get(payload.partition) ?? 0, Number(payload.lastOffset) + 1),
+    );
     if (done()) finish();
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => crash(payload.error));

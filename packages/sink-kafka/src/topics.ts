@@ -66,7 +66,10 @@ export class TopicCatalog {
         })),
       });
       for (const resource of described.resources) {
-        out.set(resource.resourceName, new Map(resource.configEntries.map((e) => [e.configName, e.configValue])));
+        out.set(
+          resource.resourceName,
+          new Map(resource.configEntries.map((e) => [e.configName, e.configValue])),
+        );
       }
     } catch (error) {
       // No DescribeConfigs permission: fall back to the broker defaults (the broker still enforces its own).

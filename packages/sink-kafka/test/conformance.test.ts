@@ -59,7 +59,11 @@ withKafka('with Kafka', (brokers) => {
       ...(sasl
         ? {
             secrets: {
-              config: { brokers: sasl.broker, topic: 'conformance', auth: { type: 'sasl_plain', username: sasl.user, password } },
+              config: {
+                brokers: sasl.broker,
+                topic: 'conformance',
+                auth: { type: 'sasl_plain', username: sasl.user, password },
+              },
               secretValue: password,
             },
           }

@@ -6,14 +6,7 @@
  */
 import { silentLogger } from '@faucet/core';
 import { createKafkaSink } from '@faucet/sink-kafka';
-import {
-  createTopic,
-  deleteTopics,
-  readTopic,
-  testKafka,
-  uniqueName,
-  withKafka,
-} from '@faucet/test-support';
+import { createTopic, deleteTopics, readTopic, testKafka, uniqueName, withKafka } from '@faucet/test-support';
 import { Partitioners } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -21,7 +14,11 @@ const writeContext = () => ({ signal: new AbortController().signal, logger: sile
 
 withKafka('kafka sink against a real broker', (brokers) => {
   const topics: string[] = [];
-  const topic = async (prefix: string, partitions = 1, configEntries: { name: string; value: string }[] = []) => {
+  const topic = async (
+    prefix: string,
+    partitions = 1,
+    configEntries: { name: string; value: string }[] = [],
+  ) => {
     const name = uniqueName(prefix);
     topics.push(name);
     await createTopic(brokers, name, partitions, configEntries);
@@ -93,7 +90,8 @@ withKafka('kafka sink against a real broker', (brokers) => {
       expect(failed[2]?.[1]).toContain('(max.message.bytes)');
       expect(failed[3]?.[1]).toContain(`topic "${compacted}" is compacted`);
       expect(failed[4]?.[1]).toContain('the topic field "dest" is missing');
-      for (const f of result?.failed ?? []) expect((f.error as { code?: string }).code).toBe('SINK_ROW_REJECTED');
+      for (const f of result?.failed ?? [])
+        expect((f.error as { code?: string }).code).toBe('SINK_ROW_REJECTED');
     } finally {
       await sink.close();
     }
@@ -106,7 +104,10 @@ withKafka('kafka sink against a real broker', (brokers) => {
     const small = await topic('refused', 1, [{ name: 'max.message.bytes', value: '2000' }]);
     const sink = createKafkaSink({ brokers, topic: small, key_path: 'id', max_message_bytes: 100_000 });
     try {
-      const records = Array.from({ length: 6 }, (_, i) => ({ id: `r${i}`, pad: (i === 2 || i === 4 ? 'x' : 'y').repeat(i === 2 || i === 4 ? 3000 : 10) }));
+      const records = Array.from({ length: 6 }, (_, i) => ({
+        id: `r${i}`,
+        pad: (i === 2 || i === 4 ? 'x' : 'y').repeat(i === 2 || i === 4 ? 3000 : 10),
+      }));
       const result = await sink.write(records, writeContext());
       expect((result?.failed ?? []).map((f) => f.index)).toEqual([2, 4]);
       expect(((result?.failed ?? [])[0]?.error as Error).message).toContain('the broker refused the message');
@@ -129,7 +130,9 @@ withKafka('kafka sink against a real broker', (brokers) => {
     const back = await readTopic(brokers, t);
     expect(back).toHaveLength(3000);
     for (const p of [0, 1]) {
-      const order = back.filter((m) => m.partition === p).map((m) => (JSON.parse(m.value as string) as { i: number }).i);
+      const order = back
+        .filter((m) => m.partition === p)
+        .map((m) => (JSON.parse(m.value as string) as { i: number }).i);
       expect(order).toEqual([...order].sort((x, y) => x - y));
     }
   });
@@ -139,12 +142,18 @@ withKafka('kafka sink against a real broker', (brokers) => {
       const t = await topic('eo', 2);
       const tokens = uniqueName('eo-tokens');
       topics.push(tokens);
-      const config = { brokers, topic: t, key_path: 'id', commit_token_topic: tokens, transactional_id_prefix: 'faucet-it' };
+      const config = {
+        brokers,
+        topic: t,
+        key_path: 'id',
+        commit_token_topic: tokens,
+        transactional_id_prefix: 'faucet-it',
+      };
       const scope = `eo-${uniqueName('scope')}::row-0`;
       const first = createKafkaSink(config);
-      expect(await first.lastCommittedToken?.(scope)).toBeUndefined();
-      await first.writeIdempotent?.([{ id: 'a' }, { id: 'b' }], { scope, token: 'faucet1:1' }, writeContext());
-      await first.writeIdempotent?.([], { scope, token: 'faucet1:2' }, writeContext());
+      expect(await first.lastCommittedToken(scope)).toBeUndefined();
+      await first.writeIdempotent([{ id: 'a' }, { id: 'b' }], { scope, token: 'faucet1:1' }, writeContext());
+      await first.writeIdempotent([], { scope, token: 'faucet1:2' }, writeContext());
       await first.close();
 
       // A crashed run: same transactional id, a transaction begun and never ended.
@@ -161,9 +170,9 @@ withKafka('kafka sink against a real broker', (brokers) => {
 
       const second = createKafkaSink(config);
       try {
-        expect(await second.lastCommittedToken?.(scope)).toBe('faucet1:2');
-        await second.writeIdempotent?.([{ id: 'c' }], { scope, token: 'faucet1:3' }, writeContext());
-        expect(await second.lastCommittedToken?.(scope)).toBe('faucet1:3');
+        expect(await second.lastCommittedToken(scope)).toBe('faucet1:2');
+        await second.writeIdempotent([{ id: 'c' }], { scope, token: 'faucet1:3' }, writeContext());
+        expect(await second.lastCommittedToken(scope)).toBe('faucet1:3');
       } finally {
         await second.close();
         await crashed.disconnect().catch(() => {});
@@ -179,9 +188,11 @@ withKafka('kafka sink against a real broker', (brokers) => {
       const scope = `eo-${uniqueName('scope')}::row-0`;
       try {
         await expect(
-          sink.writeIdempotent?.([{ id: 1 }, { id: 2, p: 9 }], { scope, token: 'faucet1:1' }, writeContext()),
-        ).rejects.toThrow(/row 1 of an effectively-once page cannot be sent, so none of the page was written/);
-        expect(await sink.lastCommittedToken?.(scope)).toBeUndefined();
+          sink.writeIdempotent([{ id: 1 }, { id: 2, p: 9 }], { scope, token: 'faucet1:1' }, writeContext()),
+        ).rejects.toThrow(
+          /row 1 of an effectively-once page cannot be sent, so none of the page was written/,
+        );
+        expect(await sink.lastCommittedToken(scope)).toBeUndefined();
       } finally {
         await sink.close();
       }

@@ -28,7 +28,10 @@ function fail(why: string): never {
 }
 
 /** Validate a stored bookmark: its offsets by partition key (empty when there is none). */
-export function parseBookmark(value: JsonValue | undefined, cluster: string | null): Map<string, PartitionOffset> {
+export function parseBookmark(
+  value: JsonValue | undefined,
+  cluster: string | null,
+): Map<string, PartitionOffset> {
   const out = new Map<string, PartitionOffset>();
   if (value === undefined || value === null) return out;
   if (typeof value !== 'object' || Array.isArray(value)) fail('is not an object');

@@ -33,10 +33,6 @@ export const kafkaSourceConfigSchema = z
       .describe('Where a partition starts when neither the bookmark nor the group has an offset for it'),
     value_format: format('How message values are decoded').default('json'),
     key_format: format('How message keys are decoded').default('string'),
-    on_decode_error: z
-      .enum(['fail', 'dlq'])
-      .default('fail')
-      .describe('A message that does not decode: fail the run, or set it aside in the dlq (raw bytes as base64)'),
     isolation_level: z
       .enum(['read_committed', 'read_uncommitted'])
       .default('read_committed')
@@ -61,9 +57,9 @@ export const kafkaSourceConfigSchema = z
     session_timeout: durationSchema(
       'How long the group waits for a silent member before giving its partitions away',
     ).default('30s'),
-    rebalance_timeout: durationSchema('How long the group waits for members to rejoin in a rebalance').default(
-      '60s',
-    ),
+    rebalance_timeout: durationSchema(
+      'How long the group waits for members to rejoin in a rebalance',
+    ).default('60s'),
     heartbeat_interval: durationSchema('How often the member tells the group it is alive').default('3s'),
     max_bytes_per_partition: z
       .number()
@@ -108,7 +104,8 @@ export const kafkaSourceConfigSchema = z
         message: 'must be shorter than session_timeout',
       });
     }
-    if (session <= 0) ctx.addIssue({ code: 'custom', path: ['session_timeout'], message: 'must be more than 0' });
+    if (session <= 0)
+      ctx.addIssue({ code: 'custom', path: ['session_timeout'], message: 'must be more than 0' });
   });
 
 /** The validated config (defaults applied). */

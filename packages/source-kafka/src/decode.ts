@@ -3,7 +3,7 @@
  * Keys and values are decoded by their configured format: json (parsed), string (UTF-8 text) or
  * bytes (base64 text). Headers are UTF-8 text (a list when a header name repeats).
  */
-import type { FaucetRecord, JsonObject, JsonValue } from '@faucet/core';
+import type { FaucetRecord, JsonObject, JsonValue, RejectedRecord } from '@faucet/core';
 import type { IHeaders, KafkaMessage } from 'kafkajs';
 
 export type Format = 'json' | 'string' | 'bytes';
@@ -82,15 +82,25 @@ export function messageRecord(
   };
 }
 
-/** What the dlq keeps of a message that did not decode: its position and its raw bytes (base64). */
-export function rawMessage(topic: string, partition: number, message: KafkaMessage): JsonObject {
-  return {
+/**
+ * A message that did not decode, for `Page.rejected`: the raw bytes of the field that failed (as
+ * base64) and where the message is (topic, partition, offset; the key as base64 when the value failed).
+ */
+export function rejectedMessage(
+  topic: string,
+  partition: number,
+  message: KafkaMessage,
+  field: 'key' | 'value',
+  error: Error,
+): RejectedRecord {
+  const bytes = field === 'key' ? message.key : message.value;
+  const position: JsonObject = {
     topic,
     partition,
     offset: offsetValue(message.offset),
     timestamp: Number(message.timestamp),
-    key_base64: message.key === null ? null : message.key.toString('base64'),
-    value_base64: message.value === null ? null : message.value.toString('base64'),
-    headers: decodeHeaders(message.headers),
+    field,
   };
+  if (field === 'value' && message.key !== null) position.key_base64 = message.key.toString('base64');
+  return { error, raw: bytes === null ? '' : bytes.toString('base64'), position };
 }

@@ -19,10 +19,6 @@ export default defineSource<KafkaSourceConfig>({
   description: 'Reads Kafka topics with a consumer group; per-partition offsets as the bookmark',
   configSchema: kafkaSourceConfigSchema,
   create(config, env) {
-    return createKafkaSource(config, {
-      logger: env.logger,
-      redactor: env.redactor,
-      ...(env.deadLetter ? { deadLetter: env.deadLetter } : {}),
-    });
+    return createKafkaSource(config, { logger: env.logger, redactor: env.redactor });
   },
 });

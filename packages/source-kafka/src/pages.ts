@@ -1,13 +1,17 @@
 /**
  * Messages taken from the reader as pages of records. A message that does not decode either fails
- * the run (after a page holding the records before it, whose bookmark stops right at it) or goes to
- * the dead-letter queue with its position and raw bytes.
+ * the run (after a page holding the records before it, whose bookmark stops right at it), or, when
+ * the pipeline sets `on_record_error: dlq`, rides along in `Page.rejected` with its position and raw
+ * bytes (base64) for the engine to dead-letter before the bookmark that passes it is stored.
  */
-import { type FaucetRecord, SourceError, type SourceDeadLetter } from '@faucet/core';
+import { type FaucetRecord, type RecordErrorPolicy, type RejectedRecord, SourceError } from '@faucet/core';
 import type { PartitionOffset } from './bookmark.js';
 import type { KafkaSourceConfig } from './config.js';
-import { DecodeFailure, messageRecord, rawMessage } from './decode.js';
+import { DecodeFailure, messageRecord, rejectedMessage } from './decode.js';
 import type { TakenMessage } from './reader.js';
+
+/** The error code of an undecodable message (core's ErrorCodes.RECORD_INVALID). */
+const RECORD_INVALID = 'RECORD_INVALID';
 
 export interface DecodedPage {
   records: FaucetRecord[];
@@ -16,8 +20,8 @@ export interface DecodedPage {
 
 export interface DecodedMessages {
   pages: DecodedPage[];
-  deadLetters: SourceDeadLetter[];
-  /** Set when a message did not decode and on_decode_error is fail: thrown after `pages`. */
+  rejected: RejectedRecord[];
+  /** Set when a message did not decode and the run does not set it aside: thrown after `pages`. */
   failure?: SourceError;
 }
 
@@ -42,12 +46,13 @@ function positionsBefore(
 export function decodePage(
   messages: readonly TakenMessage[],
   positions: readonly PartitionOffset[],
-  config: Pick<KafkaSourceConfig, 'key_format' | 'value_format' | 'on_decode_error'>,
+  config: Pick<KafkaSourceConfig, 'key_format' | 'value_format'>,
+  onRecordError: RecordErrorPolicy,
   where: string,
 ): DecodedMessages {
   const options = { keyFormat: config.key_format, valueFormat: config.value_format };
   const records: FaucetRecord[] = [];
-  const deadLetters: SourceDeadLetter[] = [];
+  const rejected: RejectedRecord[] = [];
   for (let i = 0; i < messages.length; i++) {
     const { topic, partition, message } = messages[i] as TakenMessage;
     try {
@@ -56,22 +61,22 @@ export function decodePage(
       if (!(error instanceof DecodeFailure)) throw error;
       const failure = new SourceError(
         `${where}: topic "${topic}" partition ${partition} offset ${message.offset}: ${error.message}`,
-        { connector: 'kafka', code: 'SOURCE_DECODE_FAILED', cause: error },
+        { connector: 'kafka', code: RECORD_INVALID, cause: error },
       );
-      if (config.on_decode_error === 'dlq') {
-        deadLetters.push({ payload: rawMessage(topic, partition, message), error: failure });
+      if (onRecordError === 'dlq') {
+        rejected.push(rejectedMessage(topic, partition, message, error.field, failure));
         continue;
       }
       const before = positionsBefore(messages, i, positions);
       return {
         pages: records.length > 0 ? [{ records, positions: before }] : [],
-        deadLetters,
+        rejected,
         failure: new SourceError(
-          `${failure.message}; set on_decode_error: dlq to set such messages aside instead`,
-          { connector: 'kafka', code: 'SOURCE_DECODE_FAILED', cause: error },
+          `${failure.message}; set on_record_error: dlq in the pipeline to set such messages aside instead`,
+          { connector: 'kafka', code: RECORD_INVALID, cause: error },
         ),
       };
     }
   }
-  return { pages: [{ records, positions: [...positions] }], deadLetters };
+  return { pages: [{ records, positions: [...positions] }], rejected };
 }

@@ -347,7 +347,10 @@ export class KafkaReader {
     return { messages, moved };
   }
 
-  private waitForData(waitMs: number | undefined, signal: AbortSignal): Promise<'data' | 'timeout' | 'aborted'> {
+  private waitForData(
+    waitMs: number | undefined,
+    signal: AbortSignal,
+  ): Promise<'data' | 'timeout' | 'aborted'> {
     if (signal.aborted) return Promise.resolve('aborted');
     return new Promise((resolve) => {
       let timer: NodeJS.Timeout | undefined;

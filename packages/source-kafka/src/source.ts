@@ -15,7 +15,6 @@ import {
 } from '@faucet/common-kafka';
 import {
   ConfigError,
-  type CreateEnv,
   type DiscoveredStream,
   type FaucetError,
   type JsonObject,
@@ -44,8 +43,6 @@ export interface KafkaSourceOptions extends ReaderHooks {
   redactor?: Redactor;
   /** A kafkajs client to use instead of one made from the config (its connections are ours to open). */
   kafka?: Kafka;
-  /** Where undecodable messages go with `on_decode_error: dlq` (the CLI passes the run's dlq). */
-  deadLetter?: CreateEnv['deadLetter'];
 }
 
 export interface KafkaSource extends Source {
@@ -53,6 +50,7 @@ export interface KafkaSource extends Source {
   discover(): Promise<DiscoveredStream[]>;
   /** Per partition: the group's committed offset, the high watermark, the lag. */
   status(): Promise<JsonObject>;
+  close(): Promise<void>;
 }
 
 function parseConfig(input: KafkaSourceConfigInput): KafkaSourceConfig {
@@ -71,7 +69,10 @@ function redactorFor(config: KafkaSourceConfig): Redactor {
   return redactor;
 }
 
-export function createKafkaSource(input: KafkaSourceConfigInput, options: KafkaSourceOptions = {}): KafkaSource {
+export function createKafkaSource(
+  input: KafkaSourceConfigInput,
+  options: KafkaSourceOptions = {},
+): KafkaSource {
   const config = parseConfig(input);
   const logger = options.logger ?? silentLogger;
   const redactor = options.redactor ?? redactorFor(config);
@@ -127,20 +128,16 @@ export function createKafkaSource(input: KafkaSourceConfigInput, options: KafkaS
   }
 
   /** The stored bookmark's offsets for the topics this config reads (others are left behind). */
-  function startOffsets(bookmark: JsonValue | undefined, cluster: string | null): Map<string, PartitionOffset> {
+  function startOffsets(
+    bookmark: JsonValue | undefined,
+    cluster: string | null,
+  ): Map<string, PartitionOffset> {
     const start = parseBookmark(bookmark, cluster);
     for (const [key, offset] of start) if (!selects(sel, offset.topic)) start.delete(key);
     return start;
   }
 
   async function* read(ctx: SourceContext): AsyncGenerator<Page> {
-    const deadLetter = options.deadLetter;
-    if (config.on_decode_error === 'dlq' && !deadLetter) {
-      throw new ConfigError(
-        [{ path: 'on_decode_error', message: 'dlq needs a dead-letter queue in the pipeline (dlq: {sink: …})' }],
-        { context: `invalid config for source "${CONNECTOR}"` },
-      );
-    }
     const pageSize = Math.max(1, Math.min(config.batch_size, ctx.batchSize));
     const admin = kafka.admin();
     let reader: KafkaReader | undefined;
@@ -186,7 +183,8 @@ export function createKafkaSource(input: KafkaSourceConfigInput, options: KafkaS
     let lastJson: string | undefined;
     let reason = 'cancelled';
     for (;;) {
-      const room = config.max_messages === undefined ? pageSize : Math.min(pageSize, config.max_messages - delivered);
+      const room =
+        config.max_messages === undefined ? pageSize : Math.min(pageSize, config.max_messages - delivered);
       let wait: number | undefined;
       if (idleMs > 0) {
         const quiet = performance.now() - reader.lastArrivalAt;
@@ -208,14 +206,16 @@ export function createKafkaSource(input: KafkaSourceConfigInput, options: KafkaS
         continue;
       }
       if (taken.messages.length === 0 && !taken.moved) continue;
-      const decoded = decodePage(taken.messages, reader.positions(), config, where);
-      if (decoded.deadLetters.length > 0) await options.deadLetter?.(decoded.deadLetters);
-      for (const page of decoded.pages) {
+      const policy = ctx.onRecordError ?? 'fail';
+      const decoded = decodePage(taken.messages, reader.positions(), config, policy, where);
+      for (const [i, page] of decoded.pages.entries()) {
         const bookmark = buildBookmark(cluster, page.positions);
         const json = JSON.stringify(bookmark);
-        if (page.records.length === 0 && json === lastJson) continue;
+        // Rejected messages ride with the first page: their bookmark is stored only after them.
+        const rejected = i === 0 && decoded.rejected.length > 0 ? decoded.rejected : undefined;
+        if (page.records.length === 0 && !rejected && json === lastJson) continue;
         lastJson = json;
-        yield { records: page.records, bookmark };
+        yield rejected ? { records: page.records, bookmark, rejected } : { records: page.records, bookmark };
       }
       if (decoded.failure) throw decoded.failure;
       delivered += taken.messages.length;

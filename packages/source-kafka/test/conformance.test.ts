@@ -5,15 +5,9 @@
  * bookmark alone decides where a read starts. Small fetches and a small queue make the streaming
  * rule observable (the first page comes before every message was fetched).
  */
-import {
-  createTopic,
-  deleteTopics,
-  kafkaSasl,
-  produce,
-  uniqueName,
-  withKafka,
-} from '@faucet/test-support';
+
 import kafkaSource, { createKafkaSource } from '@faucet/source-kafka';
+import { createTopic, deleteTopics, kafkaSasl, produce, uniqueName, withKafka } from '@faucet/test-support';
 import { defaultRecord, instantiate, testSource } from '@faucet/testkit';
 import { afterAll } from 'vitest';
 

@@ -4,6 +4,10 @@
  * group offsets committed only from durable checkpoints, a bookmark of another cluster refused, and a
  * rebalance in the middle of a read (no page holds a partition already taken away; nothing lost).
  */
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   createFileStateStore,
   createMemoryStateStore,
@@ -25,9 +29,6 @@ import {
   uniqueName,
   withKafka,
 } from '@faucet/test-support';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Partitioners } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -56,14 +57,21 @@ async function readAll(source: Source, bookmark?: Page['bookmark'], batchSize = 
 
 withKafka('kafka source against a real broker', (brokers) => {
   const topics: string[] = [];
-  const topic = async (prefix: string, partitions = 1, configEntries: { name: string; value: string }[] = []) => {
+  const topic = async (
+    prefix: string,
+    partitions = 1,
+    configEntries: { name: string; value: string }[] = [],
+  ) => {
     const name = uniqueName(prefix);
     topics.push(name);
     await createTopic(brokers, name, partitions, configEntries);
     return name;
   };
   afterAll(() => deleteTopics(brokers, topics));
-  const base = (t: string | string[], extra: Partial<KafkaSourceConfigInput> = {}): KafkaSourceConfigInput => ({
+  const base = (
+    t: string | string[],
+    extra: Partial<KafkaSourceConfigInput> = {},
+  ): KafkaSourceConfigInput => ({
     brokers,
     topics: Array.isArray(t) ? t : [t],
     group_id: uniqueName('source-it'),
@@ -105,6 +113,51 @@ withKafka('kafka source against a real broker', (brokers) => {
     expect(last.offsets[0]?.offset).toBe(2);
   });
 
+  it('a message that does not decode: fails after the page before it, or rides in Page.rejected (on_record_error: dlq)', async () => {
+    const t = await topic('decode');
+    await produce(brokers, t, [
+      { key: 'a', value: '{"n":1}' },
+      { key: 'b', value: '{"n":' },
+      { key: 'c', value: '{"n":3}' },
+    ]);
+    const read = (onRecordError: 'fail' | 'dlq') => {
+      const pages: Page[] = [];
+      const run = (async () => {
+        for await (const page of createKafkaSource(base(t)).read({
+          bookmark: undefined,
+          batchSize: 100,
+          signal: new AbortController().signal,
+          logger: silentLogger,
+          onRecordError,
+        })) {
+          pages.push(page);
+        }
+      })();
+      return { pages, run };
+    };
+    const failing = read('fail');
+    await expect(failing.run).rejects.toThrow(`topic "${t}" partition 0 offset 1: the value is not JSON`);
+    expect(failing.pages.flatMap((p) => p.records).map((r) => r.key)).toEqual(['a']);
+    expect((failing.pages.at(-1)?.bookmark as { offsets: { offset: number }[] }).offsets[0]?.offset).toBe(1);
+
+    const setAside = read('dlq');
+    await setAside.run;
+    expect(setAside.pages.flatMap((p) => p.records).map((r) => r.key)).toEqual(['a', 'c']);
+    const rejected = setAside.pages.flatMap((p) => p.rejected ?? []);
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]).toMatchObject({
+      raw: Buffer.from('{"n":').toString('base64'),
+      position: {
+        topic: t,
+        partition: 0,
+        offset: 1,
+        field: 'value',
+        key_base64: Buffer.from('b').toString('base64'),
+      },
+    });
+    expect((rejected[0]?.error as { code?: string }).code).toBe('RECORD_INVALID');
+  });
+
   it('reads every topic a pattern matches', async () => {
     const prefix = uniqueName('pat');
     const a = `${prefix}.a`;
@@ -113,7 +166,10 @@ withKafka('kafka source against a real broker', (brokers) => {
     await createTopic(brokers, a, 1);
     await createTopic(brokers, b, 2);
     await produce(brokers, a, [{ key: '1', value: '{}' }]);
-    await produce(brokers, b, [{ key: '2', value: '{}' }, { key: '3', value: '{}' }]);
+    await produce(brokers, b, [
+      { key: '2', value: '{}' },
+      { key: '3', value: '{}' },
+    ]);
     const { topics: _, ...rest } = base(a);
     const source = createKafkaSource({ ...rest, topic_pattern: `^${prefix.replace(/[-]/g, '\\-')}\\.` });
     const records = (await readAll(source)).flatMap((p) => p.records);
@@ -223,7 +279,11 @@ withKafka('kafka source against a real broker', (brokers) => {
       await produce(
         brokers,
         t,
-        Array.from({ length: total }, (_, i) => ({ key: `k${i}`, value: JSON.stringify({ i }), partition: i % 4 })),
+        Array.from({ length: total }, (_, i) => ({
+          key: `k${i}`,
+          value: JSON.stringify({ i }),
+          partition: i % 4,
+        })),
       );
       const group = uniqueName('rebalance');
       const assignments: { at: number; partitions: Set<string> }[] = [];
@@ -253,15 +313,23 @@ withKafka('kafka source against a real broker', (brokers) => {
         pageCount++;
         const owned = assignments.at(-1)?.partitions ?? new Set<string>();
         for (const r of page.records) {
-          if (!owned.has(`${r.topic}:${r.partition}`)) violations.push(`page ${pageCount}: partition ${r.partition}`);
+          if (!owned.has(`${r.topic}:${r.partition}`))
+            violations.push(`page ${pageCount}: partition ${r.partition}`);
         }
         seen.push(...page.records);
         // After a few pages a second member joins (taking partitions away), and later leaves again.
         if (pageCount === 5) {
-          intruder = testKafka(brokers).consumer({ groupId: group, sessionTimeout: 6000, heartbeatInterval: 500 });
+          intruder = testKafka(brokers).consumer({
+            groupId: group,
+            sessionTimeout: 6000,
+            heartbeatInterval: 500,
+          });
           await intruder.connect();
           await intruder.subscribe({ topics: [t] });
-          await intruder.run({ autoCommit: false, eachMessage: async () => new Promise((r) => setTimeout(r, 5)) });
+          await intruder.run({
+            autoCommit: false,
+            eachMessage: async () => new Promise((r) => setTimeout(r, 5)),
+          });
         }
         if (intruder && assignments.length >= 2 && pageCount > 12) {
           await intruder.disconnect();
@@ -270,7 +338,10 @@ withKafka('kafka source against a real broker', (brokers) => {
       }
       await intruder?.disconnect();
       expect(assignments.length, 'the group rebalanced').toBeGreaterThanOrEqual(2);
-      expect(assignments.some((a) => a.partitions.size < 4), 'partitions were taken away').toBe(true);
+      expect(
+        assignments.some((a) => a.partitions.size < 4),
+        'partitions were taken away',
+      ).toBe(true);
       expect(violations).toEqual([]);
       const ids = new Set(seen.map((r) => (r.value as JsonObject).i));
       expect(ids.size, 'every message was read').toBe(total);

@@ -2,9 +2,7 @@
  * Test helpers shared by this repository's packages; private, never published (connector packages
  * do not import each other, so what their tests share lives here).
  */
-export { killHard, spawnLockHolder } from './lock-holder.js';
-export { useSchema } from './postgres.js';
-export { POSTGRES_SERVICE, REDIS_SERVICE, withPostgres, withRedis } from './services.js';
+
 export {
   committedOffsets,
   createTopic,
@@ -20,3 +18,6 @@ export {
   withAdmin as withKafkaAdmin,
   withKafka,
 } from './kafka.js';
+export { killHard, spawnLockHolder } from './lock-holder.js';
+export { useSchema } from './postgres.js';
+export { POSTGRES_SERVICE, REDIS_SERVICE, withPostgres, withRedis } from './services.js';

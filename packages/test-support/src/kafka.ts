@@ -21,7 +21,9 @@ export function withKafka(title: string, register: (brokers: string) => void): v
 export function kafkaSasl(): { user: string; password: string; broker: string } | undefined {
   const value = process.env.FAUCET_TEST_KAFKA_SASL;
   const match = value ? /^([^:]+):([^@]+)@(.+)$/.exec(value) : null;
-  return match ? { user: match[1] as string, password: match[2] as string, broker: match[3] as string } : undefined;
+  return match
+    ? { user: match[1] as string, password: match[2] as string, broker: match[3] as string }
+    : undefined;
 }
 
 /** A name of the test's own: `<prefix>-<hex>`. */
@@ -50,7 +52,10 @@ export async function createTopic(
   configEntries: { name: string; value: string }[] = [],
 ): Promise<void> {
   await withAdmin(brokers, (admin) =>
-    admin.createTopics({ topics: [{ topic, numPartitions: partitions, configEntries }], waitForLeaders: true }),
+    admin.createTopics({
+      topics: [{ topic, numPartitions: partitions, configEntries }],
+      waitForLeaders: true,
+    }),
   );
 }
 
@@ -70,7 +75,11 @@ export interface TestMessage {
 }
 
 /** Produce messages (acks all), in batches of 1,000. */
-export async function produce(brokers: string, topic: string, messages: readonly TestMessage[]): Promise<void> {
+export async function produce(
+  brokers: string,
+  topic: string,
+  messages: readonly TestMessage[],
+): Promise<void> {
   const producer = testKafka(brokers).producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   try {
@@ -133,7 +142,9 @@ export async function readTopic(
       position.set(partition, Math.max(position.get(partition) ?? 0, Number(lastOffset) + 1));
       if (done()) finish();
     };
-    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => advance(payload.partition, payload.lastOffset));
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) =>
+      advance(payload.partition, payload.lastOffset),
+    );
     await consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch }) => {
@@ -171,7 +182,11 @@ function toRead(topic: string, partition: number, m: KafkaMessage): ReadMessage 
 }
 
 /** The group's committed offsets of a topic, by partition (-1 when none). */
-export async function committedOffsets(brokers: string, groupId: string, topic: string): Promise<Map<number, number>> {
+export async function committedOffsets(
+  brokers: string,
+  groupId: string,
+  topic: string,
+): Promise<Map<number, number>> {
   const result = await withAdmin(brokers, (admin) => admin.fetchOffsets({ groupId, topics: [topic] }));
   const partitions = result.find((r) => r.topic === topic)?.partitions ?? [];
   return new Map(partitions.map((p) => [p.partition, Number(p.offset)]));

@@ -282,14 +282,6 @@ export async function dlqReplayCommand(
           await fail(envelope ?? { line }, new Error(`line ${line} is not a DLQ envelope with a payload`));
           continue;
         }
-        if (envelope.reason === 'source') {
-          // Raw input the source could not decode: there is no record to hand the sink.
-          await fail(
-            envelope,
-            new Error('set aside by the source (input it could not decode): fix the input and read it again'),
-          );
-          continue;
-        }
         if (!row || !file.rows.includes(row.id)) {
           await fail(
             envelope,

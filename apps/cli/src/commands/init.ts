@@ -76,7 +76,6 @@ pipeline:
       idle_timeout: 10s               # stop once caught up and quiet this long; 0 runs until cancelled
       # auth: { type: sasl_scram, username: faucet, password: "\${env:KAFKA_PASSWORD}" }
       # tls: true
-      # on_decode_error: dlq          # set undecodable messages aside in the dlq below
   sink:
     type: file                        # @faucet/sink-file; or kafka, postgres, …
     config:
@@ -87,13 +86,17 @@ pipeline:
     type: file
     config:
       path: ./.faucet/state
+  # on_record_error: dlq            # set messages that do not decode aside in the dlq (raw bytes, position)
   # dlq:
   #   sink: { type: file, config: { path: ./out/dlq.jsonl, format: jsonl } }
   # delivery: effectively_once        # with sink kafka (transactions) or postgres: no duplicates after a crash
 `;
 }
 
-const TEMPLATES: Record<string, (name: string) => string> = { file: starterPipeline, kafka: kafkaStarterPipeline };
+const TEMPLATES: Record<string, (name: string) => string> = {
+  file: starterPipeline,
+  kafka: kafkaStarterPipeline,
+};
 
 export function initCommand(
   file: string | undefined,

@@ -30,7 +30,6 @@ import {
 import type { LoadedConnector, LoadedPipeline, LoadedRow } from '../config/load.js';
 import { mapTemplates } from '../config/template.js';
 import { capturingSink, discardingSink, jsonLinesSink } from './sinks.js';
-import { serialisedSink, sourceDeadLetter } from './source-dlq.js';
 import { readOnlyStateStore, type StateStores } from './state-stores.js';
 
 export type InvocationMode = 'run' | 'dry-run' | 'preview';
@@ -144,31 +143,10 @@ export async function runInvocation(
   try {
     let step = `source "${connectors.source.spec.type}"`;
     try {
-      // The DLQ sink comes first: the source may set undecodable input aside in it too.
-      let sourceEnv = env;
-      if (connectors.dlq && row.dlq && options.mode === 'run') {
-        step = `dlq sink "${connectors.dlq.spec.type}"`;
-        const dlqConfig = await configFor(connectors.dlq, target.parent, redactor);
-        dlqSink = serialisedSink(
-          await (connectors.dlq.descriptor as SinkDescriptor<unknown>).create(dlqConfig, env),
-        );
-        sourceEnv = {
-          ...env,
-          deadLetter: sourceDeadLetter(dlqSink, {
-            pipeline: pipeline.name,
-            row: row.id,
-            source: connectors.source.descriptor.id,
-            sink: connectors.sink.descriptor.id,
-            dlq: connectors.dlq.descriptor.id,
-            redactor,
-          }),
-        };
-        step = `source "${connectors.source.spec.type}"`;
-      }
       const sourceConfig = await configFor(connectors.source, target.parent, redactor);
       const created = await (connectors.source.descriptor as SourceDescriptor<unknown>).create(
         sourceConfig,
-        sourceEnv,
+        env,
       );
       source = created;
       if (created.stateKey !== undefined && created.stateKey !== stateKey) {
@@ -227,8 +205,15 @@ export async function runInvocation(
         const readOnly = options.mode === 'dry-run' || options.limit !== undefined;
         runOptions.state = readOnly ? readOnlyStateStore(store) : store;
       }
-      if (connectors.dlq && row.dlq && dlqSink) {
-        const dlq: DlqOptions = { sink: dlqSink, connector: connectors.dlq.descriptor.id };
+      if (connectors.dlq && row.dlq && options.mode === 'run') {
+        step = `dlq sink "${connectors.dlq.spec.type}"`;
+        const dlqConfig = await configFor(connectors.dlq, target.parent, redactor);
+        const createdDlq = await (connectors.dlq.descriptor as SinkDescriptor<unknown>).create(
+          dlqConfig,
+          env,
+        );
+        dlqSink = createdDlq;
+        const dlq: DlqOptions = { sink: createdDlq, connector: connectors.dlq.descriptor.id };
         if (row.dlq.onBatchError) dlq.onBatchError = row.dlq.onBatchError;
         if (row.dlq.maxFailuresPerPage !== undefined) dlq.maxFailuresPerPage = row.dlq.maxFailuresPerPage;
         if (row.dlq.maxFailuresTotal !== undefined) dlq.maxFailuresTotal = row.dlq.maxFailuresTotal;

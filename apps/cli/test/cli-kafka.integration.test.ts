@@ -92,8 +92,12 @@ ${sinkExtra}`;
   describe('bad input', () => {
     it('an unreachable broker: exit 1, the brokers named', async () => {
       const dir = tempDir('faucet-kafka-bad-');
-      write(join(dir, 'faucet.yaml'), pipeline('unreachable', 'nothing'));
-      const result = await runCli(['run'], { cwd: dir, env: { FAUCET_TEST_KAFKA_BROKERS: '127.0.0.1:1' } });
+      // Written out, not interpolated: values from the environment are scrubbed from output.
+      write(
+        join(dir, 'faucet.yaml'),
+        pipeline('unreachable', 'nothing').replace('${env:FAUCET_TEST_KAFKA_BROKERS}', '127.0.0.1:1'),
+      );
+      const result = await runCli(['run'], { cwd: dir, env });
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('kafka source (127.0.0.1:1): cannot reach the brokers');
       expect(result.stderr).toContain('CONNECTION_FAILED');
@@ -142,7 +146,7 @@ ${sinkExtra}`;
       expect(ok.code, ok.stderr).toBe(0);
     });
 
-    it('a value that is not JSON: a clear error naming its position, or a DLQ row with its raw bytes', async () => {
+    const decodeTopic = async () => {
       const source = topic('cli-decode');
       await createTopic(brokers, source, 1);
       await produce(brokers, source, [
@@ -150,6 +154,11 @@ ${sinkExtra}`;
         { key: 'b', value: 'not json at all' },
         { key: 'c', value: '{"n":3}' },
       ]);
+      return source;
+    };
+
+    it('a value that is not JSON: exit 1, the message named by topic, partition and offset', async () => {
+      const source = await decodeTopic();
       const dir = tempDir('faucet-kafka-bad-');
       write(join(dir, 'faucet.yaml'), pipeline('decode_fail', source));
       const failed = await runCli(['run'], { cwd: dir, env });
@@ -160,7 +169,11 @@ ${sinkExtra}`;
       expect(readJsonl(join(dir, 'out.jsonl')).map((l) => l.key)).toEqual(['a']);
       const state = readStateDir(join(dir, 'state'))['decode_fail::row-0'];
       expect((state?.bookmark as { offsets: { offset: number }[] }).offsets[0]?.offset).toBe(1);
+    });
 
+    // on_record_error is the engine's pipeline setting (Page.rejected), on main since 1db9fd8.
+    it('on_record_error: dlq sets a message that is not JSON aside, with its raw bytes and position', async () => {
+      const source = await decodeTopic();
       const dlqDir = tempDir('faucet-kafka-dlq-');
       write(
         join(dlqDir, 'faucet.yaml'),

@@ -1,18 +1,21 @@
 # Apache Kafka 4.4.0 in KRaft mode: one combined broker/controller, jars from Maven Central.
-# Listeners: PLAINTEXT on FAUCET_KAFKA_PORT (19092), the controller on the next port (19093), and
+# Listeners: PLAINTEXT on FAUCET_KAFKA_PORT (19092), the controller on the next port (19093),
 # SASL_PLAINTEXT (PLAIN and SCRAM-SHA-256, user faucet / password faucet-secret) on the one after
-# (19094), for the authentication tests. ACLs are on (StandardAuthorizer): a resource without ACLs
-# is open to everyone, the PLAINTEXT listener is a super user.
-kafka_DESCRIPTION='Apache Kafka 4.4.0 (KRaft, one broker) on 127.0.0.1:${FAUCET_KAFKA_PORT:-19092}, SASL on the port +2'
+# (19094), and SSL (a self-signed certificate for 127.0.0.1, made with keytool) on the one after that
+# (19095), for the authentication and TLS tests. ACLs are on (StandardAuthorizer): a resource without
+# ACLs is open to everyone, the PLAINTEXT listener is a super user.
+kafka_DESCRIPTION='Apache Kafka 4.4.0 (KRaft, one broker) on 127.0.0.1:${FAUCET_KAFKA_PORT:-19092}, SASL on the port +2, TLS on +3'
 KAFKA_VERSION=4.4.0
 KAFKA_PORT=${FAUCET_KAFKA_PORT:-19092}
 KAFKA_CONTROLLER_PORT=$((KAFKA_PORT + 1))
 KAFKA_SASL_PORT=$((KAFKA_PORT + 2))
+KAFKA_TLS_PORT=$((KAFKA_PORT + 3))
 KAFKA_SASL_USER=faucet
 KAFKA_SASL_PASSWORD=faucet-secret
+KAFKA_TLS_PASSWORD=faucet-tls
 # Bump when server.properties changes in a way an existing data directory cannot take (SCRAM users
 # are written at format time): the directory is formatted again.
-KAFKA_LAYOUT=2
+KAFKA_LAYOUT=3
 KAFKA_HOME=$CACHE/kafka-$KAFKA_VERSION
 KAFKA_LIB=$KAFKA_HOME/lib
 KAFKA_DIR=$DIR/kafka
@@ -84,10 +87,15 @@ kafka_configure() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT,SASL_PLAINTEXT://127.0.0.1:$KAFKA_SASL_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,SASL_PLAINTEXT://127.0.0.1:$KAFKA_SASL_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT,SASL_PLAINTEXT://127.0.0.1:$KAFKA_SASL_PORT,SSL://127.0.0.1:$KAFKA_TLS_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,SASL_PLAINTEXT://127.0.0.1:$KAFKA_SASL_PORT,SSL://127.0.0.1:$KAFKA_TLS_PORT
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL
+listener.name.ssl.ssl.keystore.type=PKCS12
+listener.name.ssl.ssl.keystore.location=$KAFKA_DIR/broker.p12
+listener.name.ssl.ssl.keystore.password=$KAFKA_TLS_PASSWORD
+listener.name.ssl.ssl.key.password=$KAFKA_TLS_PASSWORD
+listener.name.ssl.ssl.client.auth=none
 inter.broker.listener.name=PLAINTEXT
 sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256
 listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$KAFKA_SASL_USER="$KAFKA_SASL_PASSWORD";
@@ -119,12 +127,26 @@ org.slf4j.simpleLogger.log.state.change.logger=warn
 PROPS
 }
 
+# A self-signed certificate for 127.0.0.1 (the broker's TLS listener) and its PEM for clients to trust.
+kafka_certificate() {
+  [ -s "$KAFKA_DIR/broker.p12" ] && [ -s "$KAFKA_DIR/ca.pem" ] && return 0
+  rm -f "$KAFKA_DIR/broker.p12" "$KAFKA_DIR/ca.pem"
+  keytool -genkeypair -alias broker -keyalg RSA -keysize 2048 -validity 3650 -dname CN=localhost \
+    -ext SAN=ip:127.0.0.1,dns:localhost -keystore "$KAFKA_DIR/broker.p12" -storetype PKCS12 \
+    -storepass "$KAFKA_TLS_PASSWORD" -keypass "$KAFKA_TLS_PASSWORD" >"$KAFKA_DIR/keytool.log" 2>&1 &&
+    keytool -exportcert -rfc -alias broker -keystore "$KAFKA_DIR/broker.p12" \
+      -storepass "$KAFKA_TLS_PASSWORD" -file "$KAFKA_DIR/ca.pem" >>"$KAFKA_DIR/keytool.log" 2>&1 || {
+    show_log keytool "$KAFKA_DIR/keytool.log"
+    die 'kafka: could not make the TLS certificate with keytool'
+  }
+}
+
 kafka_start() {
   if pid_alive "$KAFKA_PID"; then
     log "kafka already running on 127.0.0.1:$KAFKA_PORT"
   else
     local port
-    for port in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$KAFKA_SASL_PORT"; do
+    for port in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$KAFKA_SASL_PORT" "$KAFKA_TLS_PORT"; do
       if port_open "$port"; then
         die "port $port is taken by another program; stop it or choose another port with FAUCET_KAFKA_PORT"
       fi
@@ -132,6 +154,7 @@ kafka_start() {
     local started
     started=$(date +%s%N)
     kafka_configure
+    kafka_certificate
     # A data directory without meta.properties was never formatted (or the format failed), and one
     # of an older layout lacks what this one needs: (re)format it. Test data only.
     if [ ! -f "$KAFKA_DATA/meta.properties" ] || [ "$(cat "$KAFKA_DIR/layout" 2>/dev/null)" != "$KAFKA_LAYOUT" ]; then
@@ -194,4 +217,7 @@ kafka_env() {
   echo "export FAUCET_TEST_KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"
   # user:password@host:port of the SASL listener (PLAIN and SCRAM-SHA-256).
   echo "export FAUCET_TEST_KAFKA_SASL=$KAFKA_SASL_USER:$KAFKA_SASL_PASSWORD@127.0.0.1:$KAFKA_SASL_PORT"
+  # host:port of the TLS listener, and the PEM of its (self-signed) certificate.
+  echo "export FAUCET_TEST_KAFKA_TLS=127.0.0.1:$KAFKA_TLS_PORT"
+  echo "export FAUCET_TEST_KAFKA_TLS_CA=$KAFKA_DIR/ca.pem"
 }

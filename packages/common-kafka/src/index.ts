@@ -21,3 +21,4 @@ export {
   mapKafkaError,
   rootKafkaError,
 } from './errors.js';
+export { isRetriableKafkaError, type KafkaRetryOptions, retryKafka } from './retry.js';

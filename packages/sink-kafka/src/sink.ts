@@ -6,7 +6,14 @@
  * under the transactional id `<transactional_id_prefix>-<state key>`, so a restarted run fences the
  * crashed one and reads back what it committed last.
  */
-import { brokerNames, createKafka, durationMs, kafkaErrorType, mapKafkaError } from '@faucet/common-kafka';
+import {
+  brokerNames,
+  createKafka,
+  durationMs,
+  kafkaErrorType,
+  mapKafkaError,
+  retryKafka,
+} from '@faucet/common-kafka';
 import {
   type CommitScope,
   ConfigError,
@@ -159,7 +166,7 @@ export function createKafkaSink(input: KafkaSinkConfigInput, options: KafkaSinkO
     records: readonly FaucetRecord[],
   ): Promise<{ plan: SendPlan; failures: RowFailure[] }> {
     const prepared = prepareMessages(records, config);
-    const topics = await catalog.lookup(prepared.messages.map((m) => m.topic));
+    const topics = await retryKafka(() => catalog.lookup(prepared.messages.map((m) => m.topic)));
     const plan = planner.plan(prepared.messages, topics);
     const failures: RowFailure[] = [...prepared.failures, ...plan.failures].map((f) => ({
       index: f.index,
@@ -239,7 +246,8 @@ export function createKafkaSink(input: KafkaSinkConfigInput, options: KafkaSinkO
       const fence = await producer.transaction();
       await fence.abort();
       const timeoutMs = durationMs(config.transaction_timeout) + 30_000;
-      return await readLastToken(kafka, await getAdmin(), config.commit_token_topic, scope, timeoutMs);
+      const admin = await getAdmin();
+      return await retryKafka(() => readLastToken(kafka, admin, config.commit_token_topic, scope, timeoutMs));
     } catch (error) {
       throw wrap(error, `reading the commit token of "${scope}" from topic "${config.commit_token_topic}"`);
     }

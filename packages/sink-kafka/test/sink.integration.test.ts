@@ -6,7 +6,15 @@
  */
 import { silentLogger } from '@faucet/core';
 import { createKafkaSink } from '@faucet/sink-kafka';
-import { createTopic, deleteTopics, readTopic, testKafka, uniqueName, withKafka } from '@faucet/test-support';
+import {
+  createTopic,
+  deleteTopics,
+  kafkaTls,
+  readTopic,
+  testKafka,
+  uniqueName,
+  withKafka,
+} from '@faucet/test-support';
 import { Partitioners } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -58,6 +66,27 @@ withKafka('kafka sink against a real broker', (brokers) => {
     ]);
     expect(inA[0]?.headers).toEqual({ trace: 't1', n: '5' });
     expect((await readTopic(brokers, b)).map((m) => [m.key, m.value])).toEqual([['y1', '"text"']]);
+  });
+
+  it('writes over TLS, trusting the CA file', async () => {
+    const tls = kafkaTls();
+    expect(
+      tls,
+      'FAUCET_TEST_KAFKA_TLS and FAUCET_TEST_KAFKA_TLS_CA (services.sh env) are needed',
+    ).toBeDefined();
+    const t = await topic('tls');
+    const sink = createKafkaSink({
+      brokers: tls?.broker ?? '',
+      topic: t,
+      key_path: 'id',
+      tls: { ca_file: tls?.caFile ?? '' },
+    });
+    try {
+      expect((await sink.write([{ id: 'over-tls' }], writeContext()))?.failed ?? []).toEqual([]);
+    } finally {
+      await sink.close();
+    }
+    expect((await readTopic(brokers, t)).map((m) => m.key)).toEqual(['over-tls']);
   });
 
   it('reports rows that cannot be sent, and writes the others', async () => {

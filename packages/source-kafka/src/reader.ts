@@ -13,6 +13,7 @@
  * the assignment that revoked them) and their `fetchPos` falls back to `yieldPos`; when one comes
  * back it resumes from there. Nothing is lost; another member may read some messages again.
  */
+import { retryKafka } from '@faucet/common-kafka';
 import type { Logger } from '@faucet/core';
 import type { Admin, Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { type PartitionOffset, partitionKey } from './bookmark.js';
@@ -202,7 +203,9 @@ export class KafkaReader {
   /** Where partitions without a bookmark start: the group's committed offset, else auto_offset_reset. */
   private async resolveStart(parts: PartitionState[]): Promise<void> {
     const topics = [...new Set(parts.map((p) => p.topic))];
-    const committed = await this.admin.fetchOffsets({ groupId: this.settings.groupId, topics });
+    const committed = await retryKafka(() =>
+      this.admin.fetchOffsets({ groupId: this.settings.groupId, topics }),
+    );
     for (const topic of topics) {
       const mine = parts.filter((p) => p.topic === topic);
       const group = committed.find((c) => c.topic === topic)?.partitions ?? [];
@@ -212,7 +215,7 @@ export class KafkaReader {
         let start = offset;
         let from = 'the group offset';
         if (!(offset >= 0)) {
-          ends ??= await this.admin.fetchTopicOffsets(topic);
+          ends ??= await retryKafka(() => this.admin.fetchTopicOffsets(topic));
           const end = ends.find((e) => e.partition === part.partition);
           start = Number(this.settings.autoOffsetReset === 'earliest' ? end?.low : end?.high) || 0;
           from = `auto_offset_reset ${this.settings.autoOffsetReset}`;

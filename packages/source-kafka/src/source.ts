@@ -12,6 +12,7 @@ import {
   durationMs,
   type KafkaErrorContext,
   mapKafkaError,
+  retryKafka,
 } from '@faucet/common-kafka';
 import {
   ConfigError,
@@ -146,8 +147,8 @@ export function createKafkaSource(
       let topics: string[];
       try {
         await admin.connect();
-        cluster = await clusterId(admin);
-        topics = await resolveTopics(admin, sel, where);
+        cluster = await retryKafka(() => clusterId(admin), { signal: ctx.signal });
+        topics = await retryKafka(() => resolveTopics(admin, sel, where), { signal: ctx.signal });
       } catch (error) {
         throw wrap(error, `looking up ${describeSelection(sel)}`);
       }
@@ -267,12 +268,12 @@ export function createKafkaSource(
       await withAdmin('checking the brokers and topics', async (admin) => {
         const topics = await resolveTopics(admin, sel, where);
         // Describing the group and the topics' offsets exercises the group and topic ACLs.
-        await partitionLag(admin, config.group_id, topics);
+        await retryKafka(() => partitionLag(admin, config.group_id, topics));
       });
     },
     async status() {
       return withAdmin('reading the group lag', async (admin) =>
-        partitionLag(admin, config.group_id, await resolveTopics(admin, sel, where)),
+        retryKafka(async () => partitionLag(admin, config.group_id, await resolveTopics(admin, sel, where))),
       );
     },
     async discover() {

@@ -24,6 +24,7 @@ import {
   committedOffsets,
   createTopic,
   deleteTopics,
+  kafkaTls,
   produce,
   testKafka,
   uniqueName,
@@ -263,6 +264,25 @@ withKafka('kafka source against a real broker', (brokers) => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('reads over TLS, trusting the CA file; an untrusted certificate is a connection error naming the broker', async () => {
+    const tls = kafkaTls();
+    expect(
+      tls,
+      'FAUCET_TEST_KAFKA_TLS and FAUCET_TEST_KAFKA_TLS_CA (services.sh env) are needed',
+    ).toBeDefined();
+    const t = await topic('tls');
+    await produce(brokers, t, [{ key: 'secure', value: '{"ok":true}' }]);
+    const trusted = await readAll(
+      createKafkaSource({ ...base(t), brokers: tls?.broker ?? '', tls: { ca_file: tls?.caFile ?? '' } }),
+    );
+    expect(trusted.flatMap((p) => p.records).map((r) => r.key)).toEqual(['secure']);
+    const untrusted = createKafkaSource({ ...base(t), brokers: tls?.broker ?? '', tls: true });
+    await expect(untrusted.check()).rejects.toMatchObject({
+      code: 'CONNECTION_FAILED',
+      message: expect.stringContaining(`kafka source (${tls?.broker}): cannot reach the brokers`),
+    });
   });
 
   it('refuses a bookmark of another cluster', async () => {

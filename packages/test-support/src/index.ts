@@ -9,6 +9,7 @@ export {
   deleteTopics,
   KAFKA_SERVICE,
   kafkaSasl,
+  kafkaTls,
   produce,
   type ReadMessage,
   readTopic,

@@ -26,6 +26,13 @@ export function kafkaSasl(): { user: string; password: string; broker: string } 
     : undefined;
 }
 
+/** The TLS listener of the test broker (FAUCET_TEST_KAFKA_TLS) and the PEM file of its certificate. */
+export function kafkaTls(): { broker: string; caFile: string } | undefined {
+  const broker = process.env.FAUCET_TEST_KAFKA_TLS;
+  const caFile = process.env.FAUCET_TEST_KAFKA_TLS_CA;
+  return broker && caFile ? { broker, caFile } : undefined;
+}
+
 /** A name of the test's own: `<prefix>-<hex>`. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;

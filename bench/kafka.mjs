@@ -3,7 +3,7 @@
  * Kafka scenarios against the broker of `scripts/services.sh` (FAUCET_TEST_KAFKA_BROKERS):
  *
  *   pnpm build && bash scripts/services.sh start kafka && eval "$(bash scripts/services.sh env)" &&
- *   node bench/kafka.mjs [--messages 1000000] [--runs 3] [--batch 1000] [--partitions 3] [--json]
+ *   node bench/kafka.mjs [--messages 1000000] [--runs 3] [--batch 1000] [--partitions 3] [--checkpoint-every <ms>] [--json]
  *
  * - JSONL -> Kafka: `@faucet/source-file` (jsonl) through runPipeline into `@faucet/sink-kafka`
  *   (idempotent producer, acks all, no compression), with the durable file state store;
@@ -36,6 +36,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     batch: { type: 'string', default: '1000' },
     partitions: { type: 'string', default: '3' },
+    'checkpoint-every': { type: 'string', default: '0' },
     child: { type: 'string' },
     topic: { type: 'string' },
     data: { type: 'string' },
@@ -46,6 +47,8 @@ const { values } = parseArgs({
 const messages = Number(values.messages);
 const batch = Number(values.batch);
 const partitions = Number(values.partitions);
+/** Milliseconds between stored checkpoints (runPipeline's checkpointEveryMs); 0: every page. */
+const checkpointEvery = Number(values['checkpoint-every']);
 const brokers = values.brokers;
 const self = fileURLToPath(import.meta.url);
 const here = dirname(self);
@@ -116,6 +119,7 @@ async function faucetToKafka(topic, data) {
       sink,
       state: createFileStateStore({ path: stateDir }),
       batchSize: batch,
+      checkpointEveryMs: checkpointEvery,
     });
     const done = Date.now();
     await sink.close();
@@ -168,6 +172,7 @@ async function faucetFromKafka(topic) {
       sink,
       state: createFileStateStore({ path: join(dir, 'state') }),
       batchSize: batch,
+      checkpointEveryMs: checkpointEvery,
       signal: controller.signal,
     });
     await sink.close({ status: 'ok' });
@@ -282,6 +287,8 @@ function runChild(kind, topic, data) {
       String(messages),
       '--batch',
       String(batch),
+      '--checkpoint-every',
+      String(checkpointEvery),
       '--brokers',
       brokers,
     ],
@@ -331,6 +338,7 @@ async function main() {
     scenario: 'Kafka (kafkajs 2.2.4, Apache Kafka 4.4.0 on loopback)',
     messages,
     batch,
+    checkpointEveryMs: checkpointEvery,
     partitions,
     runs,
     loadBefore,

@@ -3,7 +3,7 @@
  * Kafka scenarios against the broker of `scripts/services.sh` (FAUCET_TEST_KAFKA_BROKERS):
  *
  *   pnpm build && bash scripts/services.sh start kafka && eval "$(bash scripts/services.sh env)" &&
- *   node bench/kafka.mjs [--messages 1000000] [--runs 3] [--batch 1000] [--partitions 3] [--checkpoint-every <ms>] [--json]
+ *   node bench/kafka.mjs [--messages 1000000] [--runs 3] [--batch 1000] [--partitions 3] [--checkpoint-every <ms>] [--max-buffered <n>] [--json]
  *
  * - JSONL -> Kafka: `@faucet/source-file` (jsonl) through runPipeline into `@faucet/sink-kafka`
  *   (idempotent producer, acks all, no compression), with the durable file state store;
@@ -37,6 +37,7 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '1000' },
     partitions: { type: 'string', default: '3' },
     'checkpoint-every': { type: 'string', default: '0' },
+    'max-buffered': { type: 'string', default: '10000' },
     child: { type: 'string' },
     topic: { type: 'string' },
     data: { type: 'string' },
@@ -165,6 +166,7 @@ async function faucetFromKafka(topic) {
       auto_offset_reset: 'earliest',
       idle_timeout: 0,
       batch_size: batch,
+      max_buffered_messages: Number(values['max-buffered']),
     });
     const started = Date.now();
     const result = await runPipeline({
@@ -260,7 +262,8 @@ async function createTopic(topic) {
   const { Kafka, logLevel } = await kafkajs();
   const admin = new Kafka({ brokers: [brokers], logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+  const { createTopicAndWait } = await import('@faucet/common-kafka');
+  await createTopicAndWait(admin, { topic, numPartitions: partitions });
   await admin.disconnect();
 }
 
@@ -289,6 +292,8 @@ function runChild(kind, topic, data) {
       String(batch),
       '--checkpoint-every',
       String(checkpointEvery),
+      '--max-buffered',
+      values['max-buffered'],
       '--brokers',
       brokers,
     ],
@@ -339,6 +344,7 @@ async function main() {
     messages,
     batch,
     checkpointEveryMs: checkpointEvery,
+    maxBufferedMessages: Number(values['max-buffered']),
     partitions,
     runs,
     loadBefore,

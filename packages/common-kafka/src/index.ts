@@ -22,3 +22,4 @@ export {
   rootKafkaError,
 } from './errors.js';
 export { isRetriableKafkaError, type KafkaRetryOptions, retryKafka } from './retry.js';
+export { createTopicAndWait } from './topics.js';

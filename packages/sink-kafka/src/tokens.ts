@@ -9,6 +9,7 @@
  * run left open under the same id), so the last token of its own state key is never pending.
  */
 import { randomUUID } from 'node:crypto';
+import { createTopicAndWait } from '@faucet/common-kafka';
 import type { Admin, Kafka } from 'kafkajs';
 
 /** Topic settings: compacted, and segments rolled often enough that the clean-up keeps up. */
@@ -20,20 +21,13 @@ export const TOKEN_TOPIC_CONFIG = [
 
 /** Create the token topic (one partition, compacted) unless it exists. */
 export async function ensureTokenTopic(admin: Admin, topic: string): Promise<void> {
-  const topics = await admin.listTopics();
-  if (topics.includes(topic)) return;
-  try {
-    await admin.createTopics({
-      topics: [{ topic, numPartitions: 1, replicationFactor: -1, configEntries: TOKEN_TOPIC_CONFIG }],
-      waitForLeaders: true,
-    });
-  } catch (error) {
-    // Another run created it in the meantime.
-    if ((error as { type?: string }).type === 'TOPIC_ALREADY_EXISTS') return;
-    const nested = (error as { errors?: { type?: string }[] }).errors;
-    if (nested?.every((e) => e.type === 'TOPIC_ALREADY_EXISTS')) return;
-    throw error;
-  }
+  if ((await admin.listTopics()).includes(topic)) return;
+  await createTopicAndWait(admin, {
+    topic,
+    numPartitions: 1,
+    replicationFactor: -1,
+    configEntries: TOKEN_TOPIC_CONFIG,
+  });
 }
 
 export class TokenReadTimeout extends Error {}

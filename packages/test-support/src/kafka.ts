@@ -3,6 +3,7 @@
  * topics of their own, producing test messages, and reading a topic back to its end.
  */
 import { randomBytes } from 'node:crypto';
+import { createTopicAndWait } from '@faucet/common-kafka';
 import { describeWithService, type ServiceSpec } from '@faucet/testkit';
 import { type Admin, CompressionTypes, Kafka, type KafkaMessage, logLevel, Partitioners } from 'kafkajs';
 
@@ -59,10 +60,7 @@ export async function createTopic(
   configEntries: { name: string; value: string }[] = [],
 ): Promise<void> {
   await withAdmin(brokers, (admin) =>
-    admin.createTopics({
-      topics: [{ topic, numPartitions: partitions, configEntries }],
-      waitForLeaders: true,
-    }),
+    createTopicAndWait(admin, { topic, numPartitions: partitions, configEntries }),
   );
 }
 

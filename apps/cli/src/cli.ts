@@ -5,7 +5,7 @@ import { checkCommand } from './commands/check.js';
 import { errorText, exitCodeFor, parsePositiveInt } from './commands/common.js';
 import { connectorsCommand } from './commands/connectors.js';
 import { dlqInspectCommand, dlqReplayCommand } from './commands/dlq.js';
-import { initCommand } from './commands/init.js';
+import { type InitOptions, initCommand } from './commands/init.js';
 import { previewCommand } from './commands/preview.js';
 import { DEFAULT_METRICS_HOST, runCommand } from './commands/run.js';
 import { schemaCommand } from './commands/schema.js';
@@ -252,16 +252,8 @@ function program(io: CliIo, exit: { code: number }): Command {
     .description('write a commented starter pipeline file (never overwrites)')
     .argument('[file]', 'where to write it', 'faucet.yaml')
     .option('--name <name>', 'pipeline name (default: from the file name)')
-    .option(
-      '--template <template>',
-      'what to start from: file (CSV to JSON lines) or kafka (a topic to JSON lines)',
-      'file',
-    )
-    .action((file: string, opts: { name?: string; template: string }) =>
-      run(() =>
-        initCommand(file, { ...(opts.name ? { name: opts.name } : {}), template: opts.template }, io),
-      )(),
-    );
+    .option('--template <template>', 'file (CSV to JSON lines) or kafka (a topic to JSON lines)', 'file')
+    .action((file: string, opts: InitOptions) => run(() => initCommand(file, opts, io))());
 
   return root;
 }

@@ -27,7 +27,8 @@ import {
   silentLogger,
   type WriteResult,
 } from '@faucet/core';
-import { type Admin, type Kafka, Partitioners, type Producer } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
+import { SinkClients } from './clients.js';
 import { type KafkaSinkConfig, type KafkaSinkConfigInput, kafkaSinkConfigSchema } from './config.js';
 import { Planner, type SendPlan } from './plan.js';
 import { prepareMessages } from './prepare.js';
@@ -88,9 +89,8 @@ export function createKafkaSink(input: KafkaSinkConfigInput, options: KafkaSinkO
     compression: compressionOf(config.compression),
     errorType: kafkaErrorType,
   };
-  let admin: Promise<Admin> | undefined;
-  let plain: Promise<Producer> | undefined;
-  const transactional = new Map<string, Promise<Producer>>();
+  const clients = new SinkClients(kafka, config);
+  const getAdmin = () => clients.getAdmin();
   let tokenTopicReady = false;
   let closed = false;
 
@@ -105,62 +105,12 @@ export function createKafkaSink(input: KafkaSinkConfigInput, options: KafkaSinkO
       ...(config.auth.type === 'none' ? {} : { user: config.auth.username }),
     });
 
-  /** Connect once; a failed connection is forgotten, so the next call tries again. */
-  function once<T extends { connect(): Promise<void> }>(make: () => T): Promise<T> {
-    const client = make();
-    return client.connect().then(() => client);
-  }
-  const getAdmin = (): Promise<Admin> => {
-    admin ??= once(() => kafka.admin()).catch((error: unknown) => {
-      admin = undefined;
-      throw error;
-    });
-    return admin;
-  };
   const catalog = new TopicCatalog(getAdmin, (topic, error) =>
     logger.debug('kafka sink: cannot read the topic config; using the broker defaults', {
       topic,
       error: redactor.redact(error instanceof Error ? error.message : String(error)),
     }),
   );
-
-  const producerOptions = {
-    createPartitioner: Partitioners.DefaultPartitioner,
-    allowAutoTopicCreation: false,
-    retry: { retries: 5 },
-  };
-  const getPlain = (): Promise<Producer> => {
-    plain ??= once(() =>
-      kafka.producer({
-        ...producerOptions,
-        idempotent: config.idempotent,
-        ...(config.idempotent ? { maxInFlightRequests: 1 } : {}),
-      }),
-    ).catch((error: unknown) => {
-      plain = undefined;
-      throw error;
-    });
-    return plain;
-  };
-  const getTransactional = (scope: string): Promise<Producer> => {
-    let producer = transactional.get(scope);
-    if (!producer) {
-      producer = once(() =>
-        kafka.producer({
-          ...producerOptions,
-          idempotent: true,
-          maxInFlightRequests: 1,
-          transactionalId: `${config.transactional_id_prefix}-${scope}`,
-          transactionTimeout: durationMs(config.transaction_timeout),
-        }),
-      ).catch((error: unknown) => {
-        transactional.delete(scope);
-        throw error;
-      });
-      transactional.set(scope, producer);
-    }
-    return producer;
-  };
 
   async function planWrite(
     records: readonly FaucetRecord[],
@@ -180,7 +130,7 @@ export function createKafkaSink(input: KafkaSinkConfigInput, options: KafkaSinkO
     if (records.length === 0) return {};
     try {
       const { plan, failures } = await planWrite(records);
-      const rejected = await sendPlain(await getPlain(), plan, settings);
+      const rejected = await sendPlain(await clients.getPlain(), plan, settings);
       for (const r of rejected) {
         const type = kafkaErrorType(r.error) ?? 'rejected';
         failures.push({
@@ -225,7 +175,7 @@ export function createKafkaSink(input: KafkaSinkConfigInput, options: KafkaSinkO
         );
       }
       plan = planned.plan;
-      const producer = await getTransactional(commit.scope);
+      const producer = await clients.getTransactional(commit.scope);
       await sendTransaction(
         producer,
         plan,
@@ -242,7 +192,7 @@ export function createKafkaSink(input: KafkaSinkConfigInput, options: KafkaSinkO
     try {
       await ensureTokens();
       // Fence first: a transaction a crashed run left open under this id is aborted now.
-      const producer = await getTransactional(scope);
+      const producer = await clients.getTransactional(scope);
       const fence = await producer.transaction();
       await fence.abort();
       const timeoutMs = durationMs(config.transaction_timeout) + 30_000;
@@ -279,8 +229,7 @@ export function createKafkaSink(input: KafkaSinkConfigInput, options: KafkaSinkO
     async close() {
       if (closed) return;
       closed = true;
-      const clients = [admin, plain, ...transactional.values()];
-      await Promise.all(clients.map((c) => c?.then((client) => client.disconnect()).catch(() => {})));
+      await clients.closeAll();
     },
   };
 }

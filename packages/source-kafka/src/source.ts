@@ -29,9 +29,9 @@ import {
   silentLogger,
 } from '@faucet/core';
 import type { Admin, Kafka } from 'kafkajs';
-import { buildBookmark, type PartitionOffset, parseBookmark } from './bookmark.js';
+import { type PartitionOffset, parseBookmark } from './bookmark.js';
 import { type KafkaSourceConfig, type KafkaSourceConfigInput, kafkaSourceConfigSchema } from './config.js';
-import { decodePage } from './pages.js';
+import { readPages, StoredBookmarks } from './page-loop.js';
 import { KafkaReader, type ReaderHooks, type ReaderSettings } from './reader.js';
 import { clusterId, describeSelection, partitionLag, resolveTopics, selection, selects } from './topics.js';
 
@@ -84,8 +84,7 @@ export function createKafkaSource(
   const kafka = options.kafka ?? createKafka(config, { logger, redactor });
   /** The reader of the read in progress (onCheckpoint commits through it). */
   let active: KafkaReader | undefined;
-  let storedJson: string | undefined;
-  const storedWaiters = new Set<() => void>();
+  const stored = new StoredBookmarks();
 
   const wrap = (error: unknown, action: string): FaucetError => {
     const ctx: KafkaErrorContext = {
@@ -161,10 +160,19 @@ export function createKafkaSource(
         throw wrap(error, `joining group "${config.group_id}" to read ${describeSelection(sel)}`);
       }
       ctx.logger.info('kafka: reading', { group_id: config.group_id, topics, resumed: start.size });
-      const last = yield* pages(reader, ctx, cluster, pageSize);
+      const last = yield* readPages(reader, ctx, {
+        cluster,
+        pageSize,
+        idleMs,
+        maxMessages: config.max_messages,
+        formats: config,
+        where,
+        what: describeSelection(sel),
+        wrap,
+      });
       // Ending on our own terms: let the engine store (and us commit) the last page first.
       if (last !== undefined && ctx.durableState && config.commit_offsets) {
-        await waitForStored(last, FINAL_ACK_WAIT_MS, ctx.signal);
+        await stored.waitFor(last, FINAL_ACK_WAIT_MS, ctx.signal);
       }
     } finally {
       active = undefined;
@@ -173,93 +181,10 @@ export function createKafkaSource(
     }
   }
 
-  /** The page loop; returns the JSON of the last bookmark yielded. */
-  async function* pages(
-    reader: KafkaReader,
-    ctx: SourceContext,
-    cluster: string | null,
-    pageSize: number,
-  ): AsyncGenerator<Page, string | undefined> {
-    let delivered = 0;
-    let lastJson: string | undefined;
-    let reason = 'cancelled';
-    for (;;) {
-      const room =
-        config.max_messages === undefined ? pageSize : Math.min(pageSize, config.max_messages - delivered);
-      let wait: number | undefined;
-      if (idleMs > 0) {
-        const quiet = performance.now() - reader.lastArrivalAt;
-        wait = quiet >= idleMs ? 250 : idleMs - quiet;
-      }
-      let taken: Awaited<ReturnType<KafkaReader['take']>>;
-      try {
-        taken = await reader.take(room, wait, ctx.signal);
-      } catch (error) {
-        throw wrap(error, `reading ${describeSelection(sel)}`);
-      }
-      if (taken === 'aborted') return lastJson;
-      if (taken === 'timeout') {
-        const quiet = performance.now() - reader.lastArrivalAt;
-        if (quiet >= idleMs && reader.caughtUpAt > reader.lastArrivalAt) {
-          reason = `idle for ${idleMs} ms`;
-          break;
-        }
-        continue;
-      }
-      if (taken.messages.length === 0 && !taken.moved) continue;
-      const policy = ctx.onRecordError ?? 'fail';
-      const decoded = decodePage(taken.messages, reader.positions(), config, policy, where);
-      for (const [i, page] of decoded.pages.entries()) {
-        const bookmark = buildBookmark(cluster, page.positions);
-        const json = JSON.stringify(bookmark);
-        // Rejected messages ride with the first page: their bookmark is stored only after them.
-        const rejected = i === 0 && decoded.rejected.length > 0 ? decoded.rejected : undefined;
-        if (page.records.length === 0 && !rejected && json === lastJson) continue;
-        lastJson = json;
-        yield rejected ? { records: page.records, bookmark, rejected } : { records: page.records, bookmark };
-      }
-      if (decoded.failure) throw decoded.failure;
-      delivered += taken.messages.length;
-      if (ctx.signal.aborted) return lastJson;
-      if (config.max_messages !== undefined && delivered >= config.max_messages) {
-        reason = `max_messages (${config.max_messages}) reached`;
-        break;
-      }
-    }
-    // Positions that moved past the last page (control records, starts without a bookmark) are stored too.
-    const bookmark = buildBookmark(cluster, reader.positions());
-    const json = JSON.stringify(bookmark);
-    if (json !== lastJson && reader.positions().length > 0) {
-      lastJson = json;
-      yield { records: [], bookmark };
-    }
-    ctx.logger.info('kafka: stopping', { reason, messages: delivered, partitions: reader.owned().length });
-    return lastJson;
-  }
-
-  function waitForStored(json: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
-    if (storedJson === json) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        storedWaiters.delete(check);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const check = () => {
-        if (storedJson === json) done();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      storedWaiters.add(check);
-      signal.addEventListener('abort', done, { once: true });
-    });
-  }
-
   return {
     read,
     onCheckpoint(bookmark: JsonValue) {
-      storedJson = JSON.stringify(bookmark);
-      for (const waiter of [...storedWaiters]) waiter();
+      stored.stored(JSON.stringify(bookmark));
       if (!config.commit_offsets || !active) return;
       // Not awaited: commits run behind the pages (coalesced), and the read's end waits for the last.
       void active.commit([...parseBookmark(bookmark, null).values()]);

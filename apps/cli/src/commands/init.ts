@@ -98,11 +98,13 @@ const TEMPLATES: Record<string, (name: string) => string> = {
   kafka: kafkaStarterPipeline,
 };
 
-export function initCommand(
-  file: string | undefined,
-  options: { name?: string; template?: string },
-  io: CliIo,
-): number {
+export interface InitOptions {
+  name?: string;
+  /** `file` (default) or `kafka`. */
+  template?: string;
+}
+
+export function initCommand(file: string | undefined, options: InitOptions, io: CliIo): number {
   const template = TEMPLATES[options.template ?? 'file'];
   if (!template) {
     throw new UsageError(

@@ -92,6 +92,14 @@ export function mapKafkaError(error: unknown, ctx: KafkaErrorContext): FaucetErr
   if (isConnectionProblem(root)) {
     return new ConnectionError(`${where}: cannot reach the brokers while ${ctx.action}: ${said}`, base);
   }
+  if (root.name === 'KafkaJSGroupCoordinatorNotFound') {
+    // kafkajs drops the broker's reason here; a group the ACLs deny this user is the usual one.
+    return ctx.failure(
+      `${where}: ${ctx.action} failed: no broker named the group's coordinator ` +
+        '(an ACL may deny this user the consumer group, or the brokers are still starting)',
+      { ...base, retryable: false },
+    );
+  }
   if (root.name === 'KafkaJSRequestTimeoutError' || root.name === 'KafkaJSTimeout') {
     return new TimeoutError(`${where}: a request timed out while ${ctx.action}`, base);
   }

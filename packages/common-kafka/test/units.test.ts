@@ -107,6 +107,15 @@ describe('mapKafkaError', () => {
     );
     expect(other.code).toBe(ErrorCodes.SOURCE_FAILED);
     expect(other.retryable).toBe(true);
+    const coordinator = mapKafkaError(
+      kafkajs('KafkaJSGroupCoordinatorNotFound', 'Failed to find group coordinator'),
+      ctx,
+    );
+    expect(coordinator.code).toBe(ErrorCodes.SOURCE_FAILED);
+    expect(coordinator.message).toContain(
+      "no broker named the group's coordinator (an ACL may deny this user",
+    );
+
     expect(other.message).toBe(
       'kafka source (h:9092): reading topic "t" failed (NOT_LEADER_FOR_PARTITION): leader moved ***',
     );

@@ -190,7 +190,7 @@ export function createKafkaSource(
       void active.commit([...parseBookmark(bookmark, null).values()]);
     },
     async check() {
-      await withAdmin('checking the brokers and topics', async (admin) => {
+      await withAdmin(`checking the brokers, the topics and group "${config.group_id}"`, async (admin) => {
         const topics = await resolveTopics(admin, sel, where);
         // Describing the group and the topics' offsets exercises the group and topic ACLs.
         await retryKafka(() => partitionLag(admin, config.group_id, topics));

@@ -24,13 +24,21 @@ import {
   committedOffsets,
   createTopic,
   deleteTopics,
+  kafkaSasl,
   kafkaTls,
   produce,
   testKafka,
   uniqueName,
   withKafka,
+  withKafkaAdmin,
 } from '@faucet/test-support';
-import { Partitioners } from 'kafkajs';
+import {
+  AclOperationTypes,
+  AclPermissionTypes,
+  AclResourceTypes,
+  Partitioners,
+  ResourcePatternTypes,
+} from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 
 async function until(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
@@ -291,6 +299,57 @@ withKafka('kafka source against a real broker', (brokers) => {
       code: 'CONNECTION_FAILED',
       message: expect.stringContaining(`kafka source (${tls?.broker}): cannot reach the brokers`),
     });
+  });
+
+  it('ACLs: a group the user may not use fails check(), naming it; a topic it may not read fails the run (AUTH_FAILED)', async () => {
+    const sasl = kafkaSasl();
+    expect(sasl, 'FAUCET_TEST_KAFKA_SASL (services.sh env) is needed').toBeDefined();
+    const t = await topic('acl');
+    await produce(brokers, t, [{ key: 'a', value: '{}' }]);
+    const deniedGroup = uniqueName('acl-group');
+    const principal = `User:${sasl?.user}`;
+    const entry =
+      (permissionType: AclPermissionTypes) =>
+      (resourceType: AclResourceTypes, resourceName: string, operation: AclOperationTypes) => ({
+        resourceType,
+        resourceName,
+        resourcePatternType: ResourcePatternTypes.LITERAL,
+        principal,
+        host: '*',
+        operation,
+        permissionType,
+      });
+    const allow = entry(AclPermissionTypes.ALLOW);
+    const deny = entry(AclPermissionTypes.DENY);
+    // Once a resource has ACLs, what they do not allow is denied: the topic may be described, not read.
+    const acl = [
+      deny(AclResourceTypes.GROUP, deniedGroup, AclOperationTypes.ALL),
+      allow(AclResourceTypes.TOPIC, t, AclOperationTypes.DESCRIBE),
+      deny(AclResourceTypes.TOPIC, t, AclOperationTypes.READ),
+    ];
+    await withKafkaAdmin(brokers, (admin) => admin.createAcls({ acl }));
+    try {
+      const asUser = (group: string) =>
+        createKafkaSource({
+          ...base(t, { group_id: group }),
+          brokers: sasl?.broker ?? '',
+          auth: { type: 'sasl_plain', username: sasl?.user ?? '', password: sasl?.password ?? '' },
+        });
+      await expect(asUser(deniedGroup).check()).rejects.toThrow(
+        `checking the brokers, the topics and group "${deniedGroup}" failed: no broker named the group's coordinator ` +
+          '(an ACL may deny this user the consumer group',
+      );
+      const result = await runPipeline({
+        source: asUser(uniqueName('acl-ok')),
+        sink: collectingSink(),
+        state: createMemoryStateStore(),
+      });
+      expect(result.status).toBe('failed');
+      expect(result.error?.code).toBe('AUTH_FAILED');
+      expect(result.error?.message).toContain('TOPIC_AUTHORIZATION_FAILED');
+    } finally {
+      await withKafkaAdmin(brokers, (admin) => admin.deleteAcls({ filters: acl }));
+    }
   });
 
   it('refuses a bookmark of another cluster', async () => {

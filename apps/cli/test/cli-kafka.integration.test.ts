@@ -37,6 +37,12 @@ import {
 beforeAll(assertBuilt);
 afterAll(cleanupTempDirs);
 
+/** The error of the first invocation in a `--output json` summary. */
+function failureOf(stdout: string): { code?: string; message?: string } | undefined {
+  return (JSON.parse(stdout) as { invocations: { error?: { code: string; message: string } }[] })
+    .invocations[0]?.error;
+}
+
 withKafka('the Kafka connectors through the CLI', (brokers) => {
   const topics: string[] = [];
   const topic = (prefix: string) => {
@@ -97,10 +103,13 @@ ${sinkExtra}`;
         join(dir, 'faucet.yaml'),
         pipeline('unreachable', 'nothing').replace('${env:FAUCET_TEST_KAFKA_BROKERS}', '127.0.0.1:1'),
       );
-      const result = await runCli(['run'], { cwd: dir, env });
+      const result = await runCli(['run', '-o', 'json'], { cwd: dir, env });
       expect(result.code).toBe(1);
+      expect(failureOf(result.stdout)).toMatchObject({
+        code: 'CONNECTION_FAILED',
+        message: expect.stringContaining('kafka source (127.0.0.1:1): cannot reach the brokers'),
+      });
       expect(result.stderr).toContain('kafka source (127.0.0.1:1): cannot reach the brokers');
-      expect(result.stderr).toContain('CONNECTION_FAILED');
     });
 
     it('an unknown topic: exit 1, the topic named', async () => {
@@ -130,13 +139,16 @@ ${sinkExtra}`;
           `      auth: { type: sasl_scram, username: ${sasl?.user}, password: "\${env:KAFKA_PASSWORD}" }`,
         ),
       );
-      const result = await runCli(['run'], {
+      const result = await runCli(['run', '-o', 'json'], {
         cwd: dir,
         env: { FAUCET_TEST_KAFKA_BROKERS: sasl?.broker ?? '', KAFKA_PASSWORD: password },
       });
       expect(result.code).toBe(1);
+      expect(failureOf(result.stdout)).toMatchObject({
+        code: 'AUTH_FAILED',
+        message: expect.stringContaining(`authentication failed for user "${sasl?.user}"`),
+      });
       expect(result.stderr).toContain(`authentication failed for user "${sasl?.user}"`);
-      expect(result.stderr).toContain('AUTH_FAILED');
       expect(result.stdout + result.stderr).not.toContain(password);
       // The right password works (SCRAM-SHA-256).
       const ok = await runCli(['run'], {
@@ -161,10 +173,13 @@ ${sinkExtra}`;
       const source = await decodeTopic();
       const dir = tempDir('faucet-kafka-bad-');
       write(join(dir, 'faucet.yaml'), pipeline('decode_fail', source));
-      const failed = await runCli(['run'], { cwd: dir, env });
+      const failed = await runCli(['run', '-o', 'json'], { cwd: dir, env });
       expect(failed.code).toBe(1);
+      expect(failureOf(failed.stdout)).toMatchObject({
+        code: 'RECORD_INVALID',
+        message: expect.stringContaining(`topic "${source}" partition 0 offset 1: the value is not JSON`),
+      });
       expect(failed.stderr).toContain(`topic "${source}" partition 0 offset 1: the value is not JSON`);
-      expect(failed.stderr).toContain('RECORD_INVALID');
       // The record before it was written and checkpointed: the bookmark stops right at it.
       expect(readJsonl(join(dir, 'out.jsonl')).map((l) => l.key)).toEqual(['a']);
       const state = readStateDir(join(dir, 'state'))['decode_fail::row-0'];
@@ -218,7 +233,7 @@ ${sinkExtra}`;
     const dir = tempDir('faucet-kafka-check-');
     write(join(dir, 'faucet.yaml'), pipeline('check_lag', source));
     const before = await runCli(['check', '-o', 'json'], { cwd: dir, env });
-    expect(before.code, before.stderr).toBe(0);
+    expect(before.code, before.stdout + before.stderr).toBe(0);
     const facts = (JSON.parse(before.stdout) as { rows: Array<{ facts: Record<string, unknown> }> }).rows[0]
       ?.facts;
     expect(facts).toMatchObject({
@@ -231,7 +246,7 @@ ${sinkExtra}`;
     });
     expect((await runCli(['run'], { cwd: dir, env })).code).toBe(0);
     const after = await runCli(['check'], { cwd: dir, env });
-    expect(after.code, after.stderr).toBe(0);
+    expect(after.code, after.stdout + after.stderr).toBe(0);
     expect(after.stdout).toContain('total_lag=0');
     expect(after.stdout).toContain('state check_lag::row-0:');
   });

@@ -66,6 +66,9 @@ export interface TakenMessage {
 
 export type TakeResult = { messages: TakenMessage[]; moved: boolean } | 'timeout' | 'aborted';
 
+/** Attempts at committing one checkpoint's offsets before waiting for the next checkpoint. */
+const COMMIT_ATTEMPTS = 5;
+
 export class KafkaReader {
   private readonly parts = new Map<string, PartitionState>();
   private readonly queue: Entry[] = [];
@@ -399,6 +402,7 @@ export class KafkaReader {
   }
 
   private async commitLoop(): Promise<void> {
+    let failures = 0;
     while (this.pendingCommit && this.consumer && !this.stopped) {
       const offsets = this.pendingCommit;
       this.pendingCommit = undefined;
@@ -408,11 +412,21 @@ export class KafkaReader {
         await this.consumer.commitOffsets(
           owned.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset) })),
         );
+        failures = 0;
       } catch (error) {
-        // A rebalance in progress: the next checkpoint commits again.
-        this.logger.debug('kafka: committing the group offsets failed; the next checkpoint retries', {
+        // A rebalance in progress, a coordinator moving: try again shortly (a newer checkpoint
+        // supersedes this one), a few times; the last checkpoint of a read is committed the same way.
+        failures++;
+        this.logger.debug('kafka: committing the group offsets failed', {
+          attempt: failures,
           error: error instanceof Error ? error.message : String(error),
         });
+        if (failures >= COMMIT_ATTEMPTS) {
+          failures = 0;
+          continue;
+        }
+        this.pendingCommit ??= offsets;
+        await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** (failures - 1)));
       }
     }
   }

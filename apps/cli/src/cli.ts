@@ -1,6 +1,7 @@
 /** The `faucet` command line: commands, flags and exit codes (see README.md). */
 import type { LogLevel } from '@faucet/core';
 import { Command, CommanderError, Option } from 'commander';
+import type { InitOptions } from './commands/init.js';
 import { cliPackageDir } from './discovery/locations.js';
 import { readPackage } from './discovery/manifest.js';
 import { DEFAULT_METRICS_HOST, port, positiveInt, seconds } from './flags.js';
@@ -251,8 +252,9 @@ function program(io: CliIo, exit: { code: number }): Command {
     .description('write a commented starter pipeline file (never overwrites)')
     .argument('[file]', 'where to write it', 'faucet.yaml')
     .option('--name <name>', 'pipeline name (default: from the file name)')
-    .action((file: string, opts: { name?: string }) =>
-      run(async () => (await commands.init()).initCommand(file, opts.name ? { name: opts.name } : {}, io))(),
+    .option('--template <template>', 'file (CSV to JSON lines) or kafka (a topic to JSON lines)', 'file')
+    .action((file: string, opts: InitOptions) =>
+      run(async () => (await commands.init()).initCommand(file, opts, io))(),
     );
 
   return root;

@@ -45,4 +45,27 @@ describe('faucet init', () => {
     expect(validate.code, validate.stderr).toBe(0);
     expect(JSON.parse(validate.stdout)).toMatchObject({ valid: true, pipeline: 'orders' });
   });
+
+  it('--template kafka writes a Kafka pipeline that stays valid with its commented options switched on', async () => {
+    const dir = tempDir();
+    const init = await runCli(['init', 'topic.yaml', '--template', 'kafka'], { cwd: dir });
+    expect(init.code, init.stderr).toBe(0);
+    const file = join(dir, 'topic.yaml');
+    const text = readFileSync(file, 'utf8')
+      .replace('      # auth:', '      auth:')
+      .replace('      # tls: true', '      tls: true')
+      .replace('  # dlq:\n  #   sink:', '  dlq:\n    sink:');
+    expect(text).toContain('\n  dlq:\n    sink:');
+    writeFileSync(file, text);
+    const validate = await runCli(['validate', 'topic.yaml', '-o', 'json'], {
+      cwd: dir,
+      env: { KAFKA_PASSWORD: 'not-used' },
+    });
+    expect(validate.code, validate.stderr).toBe(0);
+    expect(JSON.parse(validate.stdout)).toMatchObject({ valid: true, pipeline: 'topic' });
+
+    const unknown = await runCli(['init', 'other.yaml', '--template', 'nope'], { cwd: dir });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('--template "nope": choose one of file, kafka');
+  });
 });

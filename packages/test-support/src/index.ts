@@ -23,6 +23,23 @@ export {
   waitForElasticsearch,
   withElasticsearch,
 } from './elasticsearch.js';
+
+export {
+  committedOffsets,
+  createTopic,
+  deleteTopics,
+  KAFKA_SERVICE,
+  kafkaSasl,
+  kafkaTls,
+  produce,
+  type ReadMessage,
+  readTopic,
+  type TestMessage,
+  testKafka,
+  uniqueName,
+  withAdmin as withKafkaAdmin,
+  withKafka,
+} from './kafka.js';
 export { killHard, spawnLockHolder } from './lock-holder.js';
 export { useSchema } from './postgres.js';
 export {

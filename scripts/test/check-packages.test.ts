@@ -27,16 +27,16 @@ describe('package.json rules', () => {
   });
 
   it('each missing field is named with the value to set', () => {
-    const bare = { ...manifest('packages/sink-postgres'), name: '@faucet/sink-kafka' };
-    bare.faucet = { apiVersion: 1, kind: 'sink', id: 'kafka' };
+    const bare = { ...manifest('packages/sink-postgres'), name: '@faucet/sink-example' };
+    bare.faucet = { apiVersion: 1, kind: 'sink', id: 'example' };
     for (const field of ['repository', 'homepage', 'bugs', 'files', 'publishConfig']) delete bare[field];
     bare.peerDependencies = { '@faucet/core': 'workspace:^' };
-    const problems = manifestProblems('packages/sink-kafka', bare, context());
+    const problems = manifestProblems('packages/sink-example', bare, context());
     expect(problems).toEqual(
       expect.arrayContaining([
-        'LICENSE: the file packages/sink-kafka/LICENSE must be a copy of the root LICENSE: cp LICENSE packages/sink-kafka/LICENSE',
-        'repository: set "repository": {"type":"git","url":"git+https://github.com/faucet-data/faucet.git","directory":"packages/sink-kafka"}',
-        'homepage: set "homepage": "https://github.com/faucet-data/faucet/tree/main/packages/sink-kafka#readme"',
+        'LICENSE: the file packages/sink-example/LICENSE must be a copy of the root LICENSE: cp LICENSE packages/sink-example/LICENSE',
+        'repository: set "repository": {"type":"git","url":"git+https://github.com/faucet-data/faucet.git","directory":"packages/sink-example"}',
+        'homepage: set "homepage": "https://github.com/faucet-data/faucet/tree/main/packages/sink-example#readme"',
         'bugs: set "bugs": {"url":"https://github.com/faucet-data/faucet/issues"}',
         `files: set "files": ${JSON.stringify(FILES)}`,
         'publishConfig: set "publishConfig": {"access": "public"}',

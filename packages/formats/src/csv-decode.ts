@@ -15,10 +15,11 @@ import {
   ByteCounter,
   type DecodedBatch,
   type DecodeOptions,
+  type InvalidRecord,
   type ResolvedDecodeOptions,
   resolveDecodeOptions,
 } from './decode-common.js';
-import { DecodeError, recordTooLarge } from './errors.js';
+import { DecodeError, recordErrorHint, recordTooLarge } from './errors.js';
 import { type FeedOptions, feedRecords } from './record-feed.js';
 import { type ByteInput, textChunks } from './text-chunks.js';
 
@@ -152,6 +153,10 @@ interface CsvState {
   build: RecordBuilder | undefined;
   /** Set when the header row was just read. */
   headerEnd: boolean;
+  /** With skipInvalid: rows set aside in the current parse, at their position in its text. */
+  invalid: { error: DecodeError; raw: string; line: number; start: number }[];
+  /** … and with their byte offsets, waiting for the next batch. */
+  rejected: InvalidRecord[];
 }
 
 /**
@@ -182,7 +187,7 @@ function raggedRecord(state: CsvState, fields: JsonValue[], line: number): Fauce
   if (!state.settings.flexible) {
     throw new DecodeError(
       `expected ${columns.length} fields (as in the header), found ${fields.length}; ` +
-        'fix the row, or set flexible: true to accept rows of any length',
+        `fix the row, or set flexible: true to accept rows of any length${recordErrorHint(state.settings.skipInvalid)}`,
       { name: state.settings.name, line },
     );
   }
@@ -345,13 +350,21 @@ function parseRecords(
       out.push(build(fields));
     } else if (n === (state.columns as string[]).length) {
       out.push(state.build(fields));
+    } else if (state.settings.skipInvalid && !state.settings.flexible) {
+      try {
+        raggedRecord(state, fields.slice(0, n), recordLine + 1);
+      } catch (error) {
+        const raw = text.slice(recordStart, contentEnd);
+        state.invalid.push({ error: error as DecodeError, raw, line: recordLine + 1, start: recordStart });
+      }
     } else {
       out.push(raggedRecord(state, fields.slice(0, n), recordLine + 1));
     }
     n = 0;
     state.line = line;
     pos = p;
-    if (out.length >= limit || state.headerEnd) return pos;
+    // Rows set aside count toward the batch too, so a file of bad rows stays bounded.
+    if (out.length + state.invalid.length + state.rejected.length >= limit || state.headerEnd) return pos;
   }
   // What is left (if anything) is the start of a record that needs more text.
   return pos < len ? incomplete(state, pos, state.line) : pos;
@@ -375,7 +388,15 @@ interface Position {
 }
 
 function newState(settings: CsvSettings, line: number): CsvState {
-  return { settings, line, columns: undefined, build: undefined, headerEnd: false };
+  return {
+    settings,
+    line,
+    columns: undefined,
+    build: undefined,
+    headerEnd: false,
+    invalid: [],
+    rejected: [],
+  };
 }
 
 /** parseRecords over `text`, whose first character is at byte `base`: an OverCap becomes its DecodeError. */
@@ -387,7 +408,12 @@ function parseAt(
   ...args: [pos: number, final: boolean, out: FaucetRecord[], limit: number]
 ): number {
   try {
-    return parseRecords(state, text, ...args);
+    const pos = parseRecords(state, text, ...args);
+    // Offsets in the order of the text (the counter only moves forward), before the caller's own.
+    for (const { start, ...rest } of state.invalid)
+      state.rejected.push({ ...rest, offset: base + counter.at(start) });
+    state.invalid = [];
+    return pos;
   } catch (error) {
     if (error instanceof OverCap) throw tooLargeAt(state, base + counter.at(error.start), error.line);
     throw error;
@@ -450,10 +476,10 @@ export async function* decodeCsv(
         state.headerEnd = false;
         continue;
       }
-      if (batch.length < want) break;
+      if (batch.length + state.rejected.length < want) break;
       const offset = at.base + counter.at(pos);
       reported = offset;
-      yield { records: batch, offset, line: state.line };
+      yield withRejected(state, { records: batch, offset, line: state.line });
       batch = [];
       want = settings.nextBatchSize();
     }
@@ -463,7 +489,17 @@ export async function* decodeCsv(
   };
   const chunks = textChunksOf(input, settings, settings.startOffset === 0);
   yield* feedRecords(chunks, feedOptions(state, at), parse);
-  if (batch.length > 0 || at.base !== reported) yield { records: batch, offset: at.base, line: state.line };
+  if (batch.length > 0 || state.rejected.length > 0 || at.base !== reported) {
+    yield withRejected(state, { records: batch, offset: at.base, line: state.line });
+  }
+}
+
+/** The batch with the rows set aside since the last one. */
+function withRejected(state: CsvState, batch: DecodedBatch): DecodedBatch {
+  if (state.rejected.length === 0) return batch;
+  batch.rejected = state.rejected;
+  state.rejected = [];
+  return batch;
 }
 
 export interface CsvHeader {

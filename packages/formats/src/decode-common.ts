@@ -4,11 +4,26 @@
  */
 import type { FaucetRecord } from '@faucet/core';
 import { ConfigError } from '@faucet/core';
+import type { DecodeError } from './errors.js';
 import type { TextEncoding } from './text-chunks.js';
+
+/** A record that could not be decoded, set aside with `skipInvalid` (see DecodeOptions). */
+export interface InvalidRecord {
+  /** What is wrong, naming the input and line. */
+  error: DecodeError;
+  /** The record's text as read (without its line break). */
+  raw: string;
+  /** Line where the record starts (1-based). */
+  line: number;
+  /** Byte offset where the record starts. */
+  offset: number;
+}
 
 export interface DecodedBatch {
   /** At most `batchSize` records; empty only for the final batch when it merely moves the offset. */
   records: FaucetRecord[];
+  /** With `skipInvalid`: the records before `offset` that could not be decoded, in input order. */
+  rejected?: InvalidRecord[];
   /**
    * Absolute byte offset just past the batch's last record (or past trailing blank lines at the end):
    * reading again from here yields exactly the records after this batch.
@@ -47,6 +62,14 @@ export interface DecodeOptions {
   maxRecordBytes?: number;
   /** @deprecated Read as `maxRecordBytes`. */
   maxRecordChars?: number;
+  /**
+   * Set aside records that cannot be decoded instead of failing (default false): a JSON Lines line that
+   * is not JSON or not an object, a CSV row with the wrong number of fields (when not `flexible`). They
+   * come in the batch's `rejected`, with their raw text, line and byte offset, and decoding goes on.
+   * Problems with the input as a whole (invalid UTF-8, an unclosed quote at the end, a record over the
+   * cap) still throw: no record boundary can be trusted after them.
+   */
+  skipInvalid?: boolean;
 }
 
 export interface ResolvedDecodeOptions {
@@ -58,6 +81,7 @@ export interface ResolvedDecodeOptions {
   startLine: number;
   encoding: TextEncoding;
   maxRecordBytes: number;
+  skipInvalid: boolean;
 }
 
 export const DEFAULT_BATCH_SIZE = 1000;
@@ -87,6 +111,7 @@ export function resolveDecodeOptions(options: DecodeOptions): ResolvedDecodeOpti
       'max_record_bytes',
       1,
     ),
+    skipInvalid: options.skipInvalid === true,
   };
 }
 

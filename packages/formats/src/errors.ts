@@ -7,6 +7,14 @@ import { SinkError, SourceError } from '@faucet/core';
 /** At most this many characters of a bad line are quoted in an error: lines can be megabytes long. */
 export const EXCERPT_CHARS = 80;
 
+/**
+ * Added to an error about one bad record when records are not being set aside (`skipInvalid`): how a
+ * pipeline dead-letters such records and goes on instead of failing.
+ */
+export function recordErrorHint(skipInvalid: boolean): string {
+  return skipInvalid ? '' : ' (to dead-letter bad records and go on, set on_record_error: dlq with a dlq)';
+}
+
 export function excerpt(text: string, max = EXCERPT_CHARS): string {
   const flat = text.length > max ? `${text.slice(0, max)}…` : text;
   return JSON.stringify(flat);

@@ -29,6 +29,7 @@ export {
   DEFAULT_MAX_RECORD_CHARS,
   type DecodedBatch,
   type DecodeOptions,
+  type InvalidRecord,
 } from './decode-common.js';
 export { DecodeError, EncodeError } from './errors.js';
 export {

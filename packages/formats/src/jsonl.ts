@@ -8,10 +8,11 @@ import {
   ByteCounter,
   type DecodedBatch,
   type DecodeOptions,
+  type InvalidRecord,
   type ResolvedDecodeOptions,
   resolveDecodeOptions,
 } from './decode-common.js';
-import { DecodeError, excerpt, recordTooLarge } from './errors.js';
+import { DecodeError, excerpt, recordErrorHint, recordTooLarge } from './errors.js';
 import { feedRecords, lineEndScanner } from './record-feed.js';
 import { type ByteInput, textChunks } from './text-chunks.js';
 
@@ -36,17 +37,23 @@ function parseLine(text: string, settings: ResolvedDecodeOptions, line: number):
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new DecodeError(`invalid JSON (${jsonErrorMessage(error)}) in line ${excerpt(text)}`, {
-      name: settings.name,
-      line,
-      cause: error,
-    });
+    throw new DecodeError(
+      `invalid JSON (${jsonErrorMessage(error)}) in line ${excerpt(text)}${recordErrorHint(settings.skipInvalid)}`,
+      {
+        name: settings.name,
+        line,
+        cause: error,
+      },
+    );
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new DecodeError(`expected a JSON object on each line, found ${describeJsonType(value)}`, {
-      name: settings.name,
-      line,
-    });
+    throw new DecodeError(
+      `expected a JSON object on each line, found ${describeJsonType(value)}${recordErrorHint(settings.skipInvalid)}`,
+      {
+        name: settings.name,
+        line,
+      },
+    );
   }
   return value as FaucetRecord;
 }
@@ -63,6 +70,26 @@ export async function* decodeJsonl(
   let base = settings.startOffset; // offset of the first character of the text being parsed
   let reported = base;
   let batch: FaucetRecord[] = [];
+  let rejected: InvalidRecord[] = [];
+  /** The batch to yield, with what was set aside since the last one. */
+  const take = (offset: number): DecodedBatch => {
+    const out: DecodedBatch = { records: batch, offset, line };
+    if (rejected.length > 0) out.rejected = rejected;
+    batch = [];
+    rejected = [];
+    return out;
+  };
+  /** Parse one line; with skipInvalid a bad line is set aside instead of failing. */
+  const record = (text: string, offset: number): FaucetRecord | undefined => {
+    if (!settings.skipInvalid) return parseLine(text, settings, line);
+    try {
+      return parseLine(text, settings, line);
+    } catch (error) {
+      if (!(error instanceof DecodeError)) throw error;
+      rejected.push({ error, raw: text, line, offset });
+      return undefined;
+    }
+  };
   const tooLarge = (offset: number) =>
     recordTooLarge({
       name,
@@ -91,15 +118,15 @@ export async function* decodeJsonl(
       }
       line++;
       if (end > p) {
-        const record = parseLine(text.slice(p, end), settings, line);
-        if (record !== undefined) batch.push(record);
+        const parsed = record(text.slice(p, end), base + counter.at(p));
+        if (parsed !== undefined) batch.push(parsed);
       }
       p = nl + 1;
-      if (batch.length >= want) {
+      // Set-aside lines count toward the batch too, so a file of bad lines stays bounded.
+      if (batch.length + rejected.length >= want) {
         const offset = base + counter.at(Math.min(p, len));
         reported = offset;
-        yield { records: batch, offset, line };
-        batch = [];
+        yield take(offset);
         want = settings.nextBatchSize();
       }
     }
@@ -123,7 +150,7 @@ export async function* decodeJsonl(
     },
   };
   yield* feedRecords(chunks, feed, parse);
-  if (batch.length > 0 || base !== reported) yield { records: batch, offset: base, line };
+  if (batch.length > 0 || rejected.length > 0 || base !== reported) yield take(base);
 }
 
 /** Records as JSON Lines text: one compact JSON object per line, each line ending in `\n`. */

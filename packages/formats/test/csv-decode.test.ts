@@ -131,7 +131,8 @@ describe('CSV decoding (RFC 4180)', () => {
     expect(error).toBeInstanceOf(DecodeError);
     expect(error.message).toBe(
       'in.csv:3: expected 3 fields (as in the header), found 2; ' +
-        'fix the row, or set flexible: true to accept rows of any length',
+        'fix the row, or set flexible: true to accept rows of any length' +
+        ' (to dead-letter bad records and go on, set on_record_error: dlq with a dlq)',
     );
     expect(error.line).toBe(3);
     expect(await records(decodeCsv(['a,b\n1\n1,2,3\n'], { flexible: true }))).toEqual([

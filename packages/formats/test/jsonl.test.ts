@@ -47,7 +47,10 @@ describe('JSON Lines decoding', () => {
       ['"s"', 'a string'],
     ]) {
       const error = await collect(decodeJsonl([`{"a":1}\n${line}\n`], { name: 'f.jsonl' })).catch((e) => e);
-      expect(error.message).toBe(`f.jsonl:2: expected a JSON object on each line, found ${kind}`);
+      expect(error.message).toBe(
+        `f.jsonl:2: expected a JSON object on each line, found ${kind}` +
+          ' (to dead-letter bad records and go on, set on_record_error: dlq with a dlq)',
+      );
     }
   });
 

@@ -19,6 +19,7 @@ import {
   type JsonValue,
   type Logger,
   type Page,
+  type RejectedRecord,
   type RunningMax,
   resolveStartBookmark,
   type Source,
@@ -30,6 +31,7 @@ import {
   decodeRecords,
   decompressed,
   formatFromPath,
+  type InvalidRecord,
   type RecordFormat,
   readCsvHeader,
   resolveCompression,
@@ -38,6 +40,33 @@ import { type FileBookmark, type FileProgress, parseBookmark, planFile } from '.
 import type { FileSourceConfig } from './config.js';
 import { fingerprint, type MatchedFile, matchFiles, noFilesError, statFile } from './files.js';
 import { inferSchema } from './schema.js';
+
+/**
+ * Incremental: the filter keeps what the run that started from `cursor` would keep; the running max
+ * is saved as pending until the last page, because files need not be in cursor order.
+ */
+function incrementalFilter(
+  method: FileSourceConfig['replication_method'],
+  stored: FileBookmark,
+  logger: Logger,
+): { keep?: CursorFilter; max?: RunningMax; start?: JsonValue | undefined } {
+  if (method.type !== 'Incremental') return {};
+  const start = resolveStartBookmark(stored.cursor, method.start_value);
+  return {
+    start,
+    keep: createCursorFilter({ cursorField: method.cursor_field, after: start, logger }),
+    max: createRunningMax({ cursorField: method.cursor_field, initial: stored.pending_max ?? start, logger }),
+  };
+}
+
+/** A line the decoder set aside, as the engine dead-letters it: its raw text and where it was. */
+function rejectedRecord(file: string, invalid: InvalidRecord): RejectedRecord {
+  return {
+    error: invalid.error,
+    raw: invalid.raw,
+    position: { file, line: invalid.line, offset: invalid.offset },
+  };
+}
 
 export interface FileSourceOptions {
   logger?: Logger;
@@ -130,10 +159,12 @@ export function createFileSource(config: FileSourceConfig, options: FileSourceOp
     line: number,
     size: number,
     nextBatchSize: () => number,
+    skipInvalid = false,
   ) {
     const columns = format === 'csv' && from > 0 ? await csvColumns(file, size) : undefined;
     yield* decodeRecords(format, openBytes(file, from, size), {
       ...csvOptions,
+      skipInvalid,
       nextBatchSize,
       name: file.path,
       startOffset: from,
@@ -150,20 +181,7 @@ export function createFileSource(config: FileSourceConfig, options: FileSourceOp
     if (files.length === 0 && !config.allow_empty) throw noFilesError(config.path);
     for (const file of files) formatOf(config, file.path);
 
-    // Incremental: the filter keeps what the run that started from `cursor` would keep; the running
-    // max is saved as pending until the last page, because files need not be in cursor order.
-    let keep: CursorFilter | undefined;
-    let max: RunningMax | undefined;
-    let start: JsonValue | undefined;
-    if (method.type === 'Incremental') {
-      start = resolveStartBookmark(stored.cursor, method.start_value);
-      keep = createCursorFilter({ cursorField: method.cursor_field, after: start, logger });
-      max = createRunningMax({
-        cursorField: method.cursor_field,
-        initial: stored.pending_max ?? start,
-        logger,
-      });
-    }
+    const { keep, max, start } = incrementalFilter(method, stored, logger);
 
     // Progress of every matched file; files that no longer match are dropped from the bookmark.
     const state: Record<string, FileProgress> = {};
@@ -187,6 +205,15 @@ export function createFileSource(config: FileSourceConfig, options: FileSourceOp
     };
 
     let page: FaucetRecord[] = [];
+    // With on_record_error: dlq, lines that could not be decoded, for the page whose bookmark passes them.
+    let rejected: RejectedRecord[] = [];
+    const pageOf = (final: boolean): Page => {
+      const out: Page = { records: page, bookmark: bookmark(final) };
+      if (rejected.length > 0) out.rejected = rejected;
+      page = [];
+      rejected = [];
+      return out;
+    };
     for (const file of files) {
       const format = formatOf(config, file.path);
       const now = await statFile(file);
@@ -216,8 +243,9 @@ export function createFileSource(config: FileSourceConfig, options: FileSourceOp
       });
       state[file.path] = entry(from, line, false);
       // Each batch asks for what still fits in the page, so pages end exactly at a batch end.
-      const room = () => pageSize - page.length;
-      for await (const batch of readFile(file, format, from, line, size, room)) {
+      const room = () => Math.max(1, pageSize - page.length - rejected.length);
+      const skipInvalid = ctx.onRecordError === 'dlq';
+      for await (const batch of readFile(file, format, from, line, size, room, skipInvalid)) {
         progress.records += batch.records.length;
         let records = batch.records;
         if (keep && max) {
@@ -229,24 +257,19 @@ export function createFileSource(config: FileSourceConfig, options: FileSourceOp
           }
           records = kept;
         }
-        if (page.length > 0 && page.length + records.length > pageSize) {
-          yield { records: page, bookmark: bookmark(false) };
-          page = [];
-        }
+        if (page.length > 0 && page.length + records.length > pageSize) yield pageOf(false);
         state[file.path] = entry(batch.offset, batch.line, false);
+        for (const invalid of batch.rejected ?? []) rejected.push(rejectedRecord(file.path, invalid));
         if (page.length === 0) page = records;
         else for (const record of records) page.push(record);
-        if (page.length >= pageSize) {
-          yield { records: page, bookmark: bookmark(false) };
-          page = [];
-        }
+        if (page.length + rejected.length >= pageSize) yield pageOf(false);
         if (ctx.signal.aborted) return;
       }
       const last = state[file.path] as FileProgress;
       state[file.path] = { ...last, done: true };
     }
     // The last page carries the final state: files marked done, vanished files dropped, the cursor.
-    yield { records: page, bookmark: bookmark(true) };
+    yield pageOf(true);
   }
 
   async function check(): Promise<void> {

@@ -71,6 +71,7 @@ export function createSourceParts(config: S3SourceConfig, options: S3SourceOptio
         typed: config.typed,
         flexible: config.flexible,
         encoding: config.encoding,
+        maxRecordBytes: config.max_record_bytes,
       },
       pageSize,
       onBytes: (n) => {

@@ -44,6 +44,13 @@ export function formatFromPath(path: string): RecordFormat | undefined {
   return EXTENSIONS[bare.slice(dot + 1).toLowerCase()];
 }
 
+export type FileFormat = RecordFormat | 'parquet';
+
+/** `formatFromPath`, and `parquet` for `.parquet` (never gzip: Parquet compresses inside the file). */
+export function fileFormatFromPath(path: string): FileFormat | undefined {
+  return /\.parquet$/i.test(path) ? 'parquet' : formatFromPath(path);
+}
+
 /**
  * The decompressed bytes of `raw`: `raw` itself, or piped through gunzip (concatenated gzip members
  * are read as one stream). Errors of either stream surface on the returned one.

@@ -36,6 +36,8 @@ export {
   type DecodeRecordsOptions,
   decodeRecords,
   decompressed,
+  type FileFormat,
+  fileFormatFromPath,
   formatFromPath,
   gzipMember,
   isGzipPath,
@@ -55,6 +57,7 @@ export {
 export {
   createParquetEncoder,
   DEFAULT_PARQUET_ROW_GROUP,
+  DEFAULT_PARQUET_ROW_GROUP_BYTES,
   type ParquetEncoder,
   type ParquetEncoderOptions,
 } from './parquet-encode.js';

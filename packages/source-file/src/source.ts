@@ -2,7 +2,8 @@
  * The file source: the files `path` matches, in sorted order, decoded as they stream in, cut into
  * pages of `batch_size` records, each page a checkpoint. A page ends on a record boundary, so its
  * bookmark holds exact byte offsets; a resumed run seeks there (gzip files are decompressed again
- * and the bytes before the offset skipped). Files that were read to the end are skipped while they
+ * and the bytes before the offset skipped). Parquet files are read a row group at a time and their
+ * progress is a row count: a resumed run skips whole row groups by the footer. Files that were read to the end are skipped while they
  * stay the same; appended bytes are read on the next run; a file that shrank or was rewritten is
  * read again from the start, with a warning.
  */
@@ -27,9 +28,13 @@ import {
 } from '@faucet/core';
 import {
   type CsvDecodeOptions,
+  type DecodedBatch,
+  decodeParquet,
   decodeRecords,
   decompressed,
-  formatFromPath,
+  type FileFormat,
+  fileFormatFromPath,
+  parquetFileInput,
   type RecordFormat,
   readCsvHeader,
   resolveCompression,
@@ -59,15 +64,25 @@ export interface FileSource extends Source {
 
 const DISCOVER_SAMPLE = 100;
 
-function formatOf(config: FileSourceConfig, path: string): RecordFormat {
-  const format = config.format ?? formatFromPath(path);
+/** Where to start reading a file: a byte offset and line (text), or a row (Parquet). */
+interface StartAt {
+  from: number;
+  line: number;
+  row: number;
+}
+
+/** A decoded batch and the file's progress after it (`row` for Parquet). */
+type FileBatch = DecodedBatch & { row?: number };
+
+function formatOf(config: FileSourceConfig, path: string): FileFormat {
+  const format = config.format ?? fileFormatFromPath(path);
   if (format === undefined) {
     throw new ConfigError([
       {
         path: 'format',
         message:
           `cannot tell the format of ${JSON.stringify(path)} from its extension ` +
-          '(.csv, .jsonl, .ndjson, .json, each optionally .gz); set format: csv | jsonl | json',
+          '(.csv, .jsonl, .ndjson, .json, each optionally .gz, or .parquet); set format: csv | jsonl | json | parquet',
       },
     ]);
   }
@@ -123,16 +138,33 @@ export function createFileSource(config: FileSourceConfig, options: FileSourceOp
     return config.has_headers ? header.columns : header.columns.map((_, i) => `column_${i + 1}`);
   };
 
+  /** A Parquet file from row `startRow`, one row group in memory at a time. */
+  async function* readParquetFile(
+    file: MatchedFile,
+    startRow: number,
+    nextBatchSize: () => number,
+  ): AsyncGenerator<FileBatch, void, undefined> {
+    progress.files++;
+    const input = await parquetFileInput(file.absolute);
+    for await (const batch of decodeParquet(input, { name: file.path, nextBatchSize, startRow })) {
+      yield { records: batch.records, offset: 0, line: 0, row: batch.row };
+    }
+  }
+
   async function* readFile(
     file: MatchedFile,
-    format: RecordFormat,
-    from: number,
-    line: number,
+    format: FileFormat,
+    start: StartAt,
     size: number,
     nextBatchSize: () => number,
-  ) {
+  ): AsyncGenerator<FileBatch, void, undefined> {
+    if (format === 'parquet') {
+      yield* readParquetFile(file, start.row, nextBatchSize);
+      return;
+    }
+    const { from, line } = start;
     const columns = format === 'csv' && from > 0 ? await csvColumns(file, size) : undefined;
-    yield* decodeRecords(format, openBytes(file, from, size), {
+    yield* decodeRecords(format as RecordFormat, openBytes(file, from, size), {
       ...csvOptions,
       nextBatchSize,
       name: file.path,
@@ -192,20 +224,18 @@ export function createFileSource(config: FileSourceConfig, options: FileSourceOp
       const now = await statFile(file);
       const plan = await planFile(state[file.path], now, (size) => fingerprint(file, size));
       if (plan.action === 'skip') continue;
-      let from = 0;
-      let line = 0;
+      let start: StartAt = { from: 0, line: 0, row: 0 };
       if (plan.action === 'reread') {
         logger.warn('file changed since it was read; reading it again from the start', {
           file: file.path,
           reason: plan.reason,
         });
       } else {
-        from = plan.from;
-        line = plan.line;
+        start = { from: plan.from, line: plan.line, row: plan.row };
       }
       const size = now.size;
       const fp = await fingerprint(file, size);
-      const entry = (offset: number, lines: number, done: boolean): FileProgress => ({
+      const entry = (offset: number, lines: number, done: boolean, row?: number): FileProgress => ({
         offset,
         size,
         mtime_ms: now.mtimeMs,
@@ -213,11 +243,12 @@ export function createFileSource(config: FileSourceConfig, options: FileSourceOp
         line: lines,
         fp,
         done,
+        ...(row ? { row } : {}),
       });
-      state[file.path] = entry(from, line, false);
+      state[file.path] = entry(start.from, start.line, false, start.row);
       // Each batch asks for what still fits in the page, so pages end exactly at a batch end.
       const room = () => pageSize - page.length;
-      for await (const batch of readFile(file, format, from, line, size, room)) {
+      for await (const batch of readFile(file, format, start, size, room)) {
         progress.records += batch.records.length;
         let records = batch.records;
         if (keep && max) {
@@ -233,7 +264,7 @@ export function createFileSource(config: FileSourceConfig, options: FileSourceOp
           yield { records: page, bookmark: bookmark(false) };
           page = [];
         }
-        state[file.path] = entry(batch.offset, batch.line, false);
+        state[file.path] = entry(batch.offset, batch.line, false, batch.row);
         if (page.length === 0) page = records;
         else for (const record of records) page.push(record);
         if (page.length >= pageSize) {
@@ -266,7 +297,13 @@ export function createFileSource(config: FileSourceConfig, options: FileSourceOp
       if (sample.length >= DISCOVER_SAMPLE) break;
       const now = await statFile(file);
       const left = () => DISCOVER_SAMPLE - sample.length;
-      const batches = readFile(file, formatOf(config, file.path), 0, 0, now.size, left);
+      const batches = readFile(
+        file,
+        formatOf(config, file.path),
+        { from: 0, line: 0, row: 0 },
+        now.size,
+        left,
+      );
       for await (const batch of batches) {
         sample.push(...batch.records.slice(0, DISCOVER_SAMPLE - sample.length));
         if (sample.length >= DISCOVER_SAMPLE) break;

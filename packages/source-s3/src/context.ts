@@ -4,7 +4,7 @@
  */
 import { createS3Client, endpointName, keyFilter, mapS3Error } from '@faucet/common-s3';
 import { ConfigError, type JsonValue, type Logger, SourceError } from '@faucet/core';
-import { formatFromPath, resolveCompression } from '@faucet/formats';
+import { fileFormatFromPath, resolveCompression } from '@faucet/formats';
 import { parseBookmark, type S3Bookmark } from './bookmark.js';
 import type { S3SourceConfig } from './config.js';
 import type { ListOptions } from './listing.js';
@@ -45,7 +45,7 @@ export function createSourceParts(config: S3SourceConfig, options: S3SourceOptio
   });
 
   const formatOf = (key: string): ObjectFormat => {
-    const format = config.format ?? (/\.parquet$/i.test(key) ? 'parquet' : formatFromPath(key));
+    const format = config.format ?? fileFormatFromPath(key);
     if (format === undefined) {
       throw new ConfigError([
         {

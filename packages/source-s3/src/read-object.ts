@@ -11,13 +11,14 @@ import {
   decodeParquet,
   decodeRecords,
   decompressed,
+  type FileFormat,
   type RecordFormat,
   readCsvHeader,
 } from '@faucet/formats';
 import type { ObjectInfo, ObjectProgress } from './bookmark.js';
 import { type ObjectReaderOptions, objectInput, openObject, s3Url } from './objects.js';
 
-export type ObjectFormat = RecordFormat | 'parquet';
+export type ObjectFormat = FileFormat;
 
 export interface ObjectBatch {
   records: FaucetRecord[];

@@ -8,6 +8,7 @@
  *   csv-s3-jsonl      CSV file -> S3, jsonl.gz parts
  *   csv-s3-parquet    CSV file -> S3, Parquet parts (row groups of at most 50,000 rows or ~16 MiB)
  *   csv-s3-parquet-rows  the same with row groups bounded by rows only (parquet_row_group_bytes: 1 GiB)
+ *   csv-parquet       CSV file -> Parquet file (file sink, overwrite mode; no S3)
  *   s3-jsonl          S3 (the jsonl.gz parts above, 10 objects) -> JSONL file
  *
  * A scenario name ending in `@v8` runs the CLI with V8's own heap growth policy
@@ -16,8 +17,9 @@
  *   pnpm build
  *   node bench/s3.mjs --rows 1000000 --runs 3
  *
- * Peak RSS is the CLI process's own (bench/rss-probe.mjs). Prints rows/s (median), peak RSS (median
- * and max) and the load average before and after. The bench bucket is deleted at the end.
+ * Peak RSS and CPU time are the CLI process's own (bench/rss-probe.mjs). Prints rows/s, CPU seconds
+ * and peak RSS (medians; max RSS too) and the load average before and after. CPU time is less
+ * disturbed by other work on a shared machine than rows/s. The bench bucket is deleted at the end.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,7 +44,11 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     batch: { type: 'string', default: '5000' },
     'checkpoint-every': { type: 'string', default: '5s' },
-    scenarios: { type: 'string', default: 'a,csv-s3-jsonl,csv-s3-parquet,s3-jsonl' },
+    scenarios: {
+      type: 'string',
+      default:
+        'a,csv-s3-jsonl,csv-s3-parquet,csv-s3-parquet-rows,csv-s3-parquet@v8,csv-parquet,csv-parquet@v8,s3-jsonl',
+    },
   },
 });
 const rows = Number(values.rows);
@@ -89,6 +95,8 @@ function pipeline(name) {
         csvSource,
         `{ type: s3, config: ${s3Config(`prefix: "${tag}/", key_template: "part-{seq}{ext}", format: parquet, parquet_row_group_bytes: 1073741824`)} }`,
       ];
+    case 'csv-parquet':
+      return [csvSource, '{ type: file, config: { path: ./out.parquet, mode: overwrite } }'];
     case 's3-jsonl':
       return [
         `{ type: s3, config: ${s3Config('prefix: "input/"')} }`,
@@ -102,6 +110,7 @@ function pipeline(name) {
 function runCli(source, sink, extraLines = [], extraEnv = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'faucet-bench-s3-'));
   const rssFile = join(dir, 'rss');
+  const cpuFile = join(dir, 'cpu');
   writeFileSync(
     join(dir, 'pipeline.yaml'),
     [
@@ -127,6 +136,7 @@ function runCli(source, sink, extraLines = [], extraEnv = {}) {
       env: {
         ...process.env,
         FAUCET_BENCH_RSS_FILE: rssFile,
+        FAUCET_BENCH_CPU_FILE: cpuFile,
         ...extraEnv,
       },
       maxBuffer: 64 * 1024 * 1024,
@@ -136,8 +146,9 @@ function runCli(source, sink, extraLines = [], extraEnv = {}) {
   if (run.status !== 0) throw new Error(`faucet run failed (${run.status}):\n${run.stderr}`);
   const summary = JSON.parse(run.stdout);
   const peak = Number(readFileSync(rssFile, 'utf8')) / 1024;
+  const cpu = Number(readFileSync(cpuFile, 'utf8'));
   rmSync(dir, { recursive: true, force: true });
-  return { seconds, written: summary.records_written, peak };
+  return { seconds, written: summary.records_written, peak, cpu };
 }
 
 const load = () =>
@@ -162,7 +173,7 @@ try {
       if (r.written !== rows) throw new Error(`${scenario}: ${r.written} rows written, expected ${rows}`);
       seen[scenario].push(r);
       console.error(
-        `round ${round + 1} ${scenario}: ${r.seconds.toFixed(1)} s, ${r.peak.toFixed(0)} MiB (load ${load()})`,
+        `round ${round + 1} ${scenario}: ${r.seconds.toFixed(1)} s, CPU ${r.cpu.toFixed(1)} s, ${r.peak.toFixed(0)} MiB (load ${load()})`,
       );
     }
   }
@@ -174,15 +185,14 @@ console.log(
   `rows ${rows.toLocaleString('en')}, batch ${values.batch}, checkpoint_every ${values['checkpoint-every']}, ${values.runs} rounds; load average ${loadBefore} before, ${load()} after`,
 );
 for (const scenario of scenarios) {
-  const s = median(seen[scenario].map((r) => r.seconds));
-  const peaks = seen[scenario].map((r) => r.peak);
+  const runs = seen[scenario];
+  const rate = Math.round(rows / median(runs.map((r) => r.seconds))).toLocaleString('en');
+  const cpu = median(runs.map((r) => r.cpu)).toFixed(1);
+  const peaks = runs.map((r) => r.peak);
+  const peak = `${median(peaks).toFixed(0)} MiB (max ${Math.max(...peaks).toFixed(0)})`;
+  const times = runs.map((r) => r.seconds.toFixed(1)).join(', ');
   console.log(
-    `${scenario.padEnd(22)} ${Math.round(rows / s)
-      .toLocaleString('en')
-      .padStart(
-        10,
-      )} rows/s  peak RSS ${median(peaks).toFixed(0)} MiB (max ${Math.max(...peaks).toFixed(0)})  ` +
-      `(runs ${seen[scenario].map((r) => r.seconds.toFixed(1)).join(', ')} s)`,
+    `${scenario.padEnd(22)} ${rate.padStart(10)} rows/s  CPU ${cpu} s  peak RSS ${peak}  (runs ${times} s)`,
   );
 }
 

@@ -99,10 +99,10 @@ describe('file sink: Parquet', () => {
       ctx,
     );
     expect(result?.failed?.map((f) => f.index)).toEqual([1, 2]);
-    expect(result?.failed?.[0]?.error.message).toBe(
+    expect(String((result?.failed?.[0]?.error as Error).message)).toBe(
       `${path}: column "id" of ${path} is INT64; got string "three"`,
     );
-    expect(result?.failed?.[1]?.error.message).toContain('field "other" is not a column');
+    expect(String((result?.failed?.[1]?.error as Error).message)).toContain('field "other" is not a column');
     await s.close();
     expect((await readBack(path)).records).toEqual([
       { id: 1, name: 'a' },

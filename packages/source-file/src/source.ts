@@ -7,10 +7,7 @@
  * stay the same; appended bytes are read on the next run; a file that shrank or was rewritten is
  * read again from the start, with a warning.
  */
-import { createReadStream } from 'node:fs';
-import type { Readable } from 'node:stream';
 import {
-  ConfigError,
   type CursorFilter,
   createCursorFilter,
   createRunningMax,
@@ -26,22 +23,10 @@ import {
   type SourceContext,
   silentLogger,
 } from '@faucet/core';
-import {
-  type CsvDecodeOptions,
-  type DecodedBatch,
-  decodeParquet,
-  decodeRecords,
-  decompressed,
-  type FileFormat,
-  fileFormatFromPath,
-  parquetFileInput,
-  type RecordFormat,
-  readCsvHeader,
-  resolveCompression,
-} from '@faucet/formats';
 import { type FileBookmark, type FileProgress, parseBookmark, planFile } from './bookmark.js';
 import type { FileSourceConfig } from './config.js';
 import { fingerprint, type MatchedFile, matchFiles, noFilesError, statFile } from './files.js';
+import { createFileReader, formatOf, type StartAt } from './read-file.js';
 import { inferSchema } from './schema.js';
 
 export interface FileSourceOptions {
@@ -64,116 +49,10 @@ export interface FileSource extends Source {
 
 const DISCOVER_SAMPLE = 100;
 
-/** Where to start reading a file: a byte offset and line (text), or a row (Parquet). */
-interface StartAt {
-  from: number;
-  line: number;
-  row: number;
-}
-
-/** A decoded batch and the file's progress after it (`row` for Parquet). */
-type FileBatch = DecodedBatch & { row?: number };
-
-function formatOf(config: FileSourceConfig, path: string): FileFormat {
-  const format = config.format ?? fileFormatFromPath(path);
-  if (format === undefined) {
-    throw new ConfigError([
-      {
-        path: 'format',
-        message:
-          `cannot tell the format of ${JSON.stringify(path)} from its extension ` +
-          '(.csv, .jsonl, .ndjson, .json, each optionally .gz, or .parquet); set format: csv | jsonl | json | parquet',
-      },
-    ]);
-  }
-  return format;
-}
-
-/** Drop the first `count` bytes of a stream (resuming a gzip file: offsets count decompressed bytes). */
-async function* skipBytes(input: Readable, count: number): AsyncGenerator<Buffer, void, undefined> {
-  let left = count;
-  for await (const chunk of input as AsyncIterable<Buffer>) {
-    if (left >= chunk.length) {
-      left -= chunk.length;
-      continue;
-    }
-    yield left > 0 ? chunk.subarray(left) : chunk;
-    left = 0;
-  }
-}
-
 export function createFileSource(config: FileSourceConfig, options: FileSourceOptions = {}): FileSource {
-  const highWaterMark = options.readChunkBytes ?? 64 * 1024;
   const progress: FileSourceProgress = { records: 0, files: 0 };
   const method = config.replication_method;
-  const csvOptions: CsvDecodeOptions = {
-    delimiter: config.delimiter,
-    quote: config.quote,
-    hasHeader: config.has_headers,
-    typed: config.typed,
-    flexible: config.flexible,
-    encoding: config.encoding,
-    maxRecordBytes: config.max_record_bytes,
-  };
-
-  /** The decompressed bytes of `file` from `from` (decoded offset) up to `size` bytes of the file. */
-  const openBytes = (file: MatchedFile, from: number, size: number): AsyncIterable<Buffer> => {
-    const gzip = resolveCompression(file.path, config.compression) === 'gzip';
-    if (size === 0) return (async function* () {})();
-    const raw = createReadStream(file.absolute, {
-      start: gzip ? 0 : from,
-      end: size - 1,
-      highWaterMark,
-    });
-    progress.files++;
-    if (!gzip) return raw;
-    const plain = decompressed(raw, 'gzip');
-    return from > 0 ? skipBytes(plain, from) : plain;
-  };
-
-  /** CSV resumed mid-file: the columns come from the file's first row. */
-  const csvColumns = async (file: MatchedFile, size: number): Promise<string[] | undefined> => {
-    const header = await readCsvHeader(openBytes(file, 0, size), { ...csvOptions, name: file.path });
-    if (header === undefined) return undefined;
-    return config.has_headers ? header.columns : header.columns.map((_, i) => `column_${i + 1}`);
-  };
-
-  /** A Parquet file from row `startRow`, one row group in memory at a time. */
-  async function* readParquetFile(
-    file: MatchedFile,
-    startRow: number,
-    nextBatchSize: () => number,
-  ): AsyncGenerator<FileBatch, void, undefined> {
-    progress.files++;
-    const input = await parquetFileInput(file.absolute);
-    for await (const batch of decodeParquet(input, { name: file.path, nextBatchSize, startRow })) {
-      yield { records: batch.records, offset: 0, line: 0, row: batch.row };
-    }
-  }
-
-  async function* readFile(
-    file: MatchedFile,
-    format: FileFormat,
-    start: StartAt,
-    size: number,
-    nextBatchSize: () => number,
-  ): AsyncGenerator<FileBatch, void, undefined> {
-    if (format === 'parquet') {
-      yield* readParquetFile(file, start.row, nextBatchSize);
-      return;
-    }
-    const { from, line } = start;
-    const columns = format === 'csv' && from > 0 ? await csvColumns(file, size) : undefined;
-    yield* decodeRecords(format as RecordFormat, openBytes(file, from, size), {
-      ...csvOptions,
-      nextBatchSize,
-      name: file.path,
-      startOffset: from,
-      startLine: line,
-      ...(columns ? { columns } : {}),
-    });
-  }
-
+  const readFile = createFileReader(config, options.readChunkBytes ?? 64 * 1024, progress);
   async function* read(ctx: SourceContext): AsyncGenerator<Page, void, undefined> {
     const logger = ctx.logger ?? options.logger ?? silentLogger;
     const pageSize = config.batch_size ?? ctx.batchSize;

@@ -92,6 +92,7 @@ export async function uploadJsonl(key, bytes) {
 function readThrough(key, rows, extraEnv = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'faucet-bench-big-'));
   const rssFile = join(dir, 'rss');
+  const cpuFile = join(dir, 'cpu');
   writeFileSync(
     join(dir, 'pipeline.yaml'),
     `version: 1
@@ -114,6 +115,7 @@ pipeline:
       env: {
         ...process.env,
         FAUCET_BENCH_RSS_FILE: rssFile,
+        FAUCET_BENCH_CPU_FILE: cpuFile,
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         ...extraEnv,
       },
@@ -124,8 +126,9 @@ pipeline:
   const written = JSON.parse(run.stdout).records_written;
   if (written !== rows) throw new Error(`${written} rows read, expected ${rows}`);
   const peak = Number(readFileSync(rssFile, 'utf8')) / 1024;
+  const cpu = Number(readFileSync(cpuFile, 'utf8'));
   rmSync(dir, { recursive: true, force: true });
-  return { seconds, peak };
+  return { seconds, peak, cpu };
 }
 
 const mib = Number(values.mib);
@@ -152,7 +155,12 @@ try {
   const line = (label, runs) => {
     const seconds = median(runs.map((r) => r.seconds));
     const peak = median(runs.map((r) => r.peak));
-    return `${label}: ${Math.round(bigRows / seconds).toLocaleString('en')} rows/s, ${(mib / seconds).toFixed(1)} MiB/s, peak RSS ${peak.toFixed(0)} MiB (${seconds.toFixed(0)} s; peaks ${runs.map((r) => r.peak.toFixed(0)).join(', ')})`;
+    const cpu = median(runs.map((r) => r.cpu));
+    const peaks = runs.map((r) => r.peak.toFixed(0)).join(', ');
+    return (
+      `${label}: ${Math.round(bigRows / seconds).toLocaleString('en')} rows/s, ${(mib / seconds).toFixed(1)} MiB/s, ` +
+      `CPU ${cpu.toFixed(1)} s, peak RSS ${peak.toFixed(0)} MiB (${seconds.toFixed(0)} s; peaks ${peaks})`
+    );
   };
   console.log(`4 MiB object: peak RSS ${median(rounds.small.map((r) => r.peak)).toFixed(0)} MiB`);
   console.log(line(`${mib} MiB object`, rounds.big));

@@ -1,5 +1,11 @@
-// Preloaded into the CLI process by cli-csv-jsonl.mjs: records the process's peak RSS (KiB) on exit.
+// Preloaded into the CLI process by the bench scripts: records the process's peak RSS (KiB) on exit,
+// and, when FAUCET_BENCH_CPU_FILE is set, its CPU time (user + system, seconds) there too.
 import { writeFileSync } from 'node:fs';
 
 const out = process.env.FAUCET_BENCH_RSS_FILE;
-if (out) process.on('exit', () => writeFileSync(out, String(process.resourceUsage().maxRSS)));
+const cpu = process.env.FAUCET_BENCH_CPU_FILE;
+process.on('exit', () => {
+  const usage = process.resourceUsage();
+  if (out) writeFileSync(out, String(usage.maxRSS));
+  if (cpu) writeFileSync(cpu, String((usage.userCPUTime + usage.systemCPUTime) / 1e6));
+});

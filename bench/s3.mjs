@@ -6,21 +6,34 @@
  * checkpoint interval:
  *
  *   csv-s3-jsonl      CSV file -> S3, jsonl.gz parts
- *   csv-s3-parquet    CSV file -> S3, Parquet parts
+ *   csv-s3-parquet    CSV file -> S3, Parquet parts (row groups of at most 50,000 rows or ~16 MiB)
+ *   csv-s3-parquet-rows  the same with row groups bounded by rows only (parquet_row_group_bytes: 1 GiB)
+ *   csv-parquet       CSV file -> Parquet file (file sink, overwrite mode; no S3)
  *   s3-jsonl          S3 (the jsonl.gz parts above, 10 objects) -> JSONL file
+ *
+ * A scenario name ending in `@v8` runs the CLI with V8's own heap growth policy
+ * (FAUCET_HEAP_GROWING_PERCENT=0, see apps/cli/src/heap-policy.ts), e.g. `csv-s3-parquet@v8`.
  *
  *   pnpm build
  *   node bench/s3.mjs --rows 1000000 --runs 3
  *
- * Peak RSS is the CLI process's own (bench/rss-probe.mjs). Prints rows/s (median) and peak RSS (max).
+ * Peak RSS and CPU time are the CLI process's own (bench/rss-probe.mjs). Prints rows/s, CPU seconds
+ * and peak RSS (medians; max RSS too) and the load average before and after. CPU time is less
+ * disturbed by other work on a shared machine than rows/s. The bench bucket is deleted at the end.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { writeDataset } from './generate.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -31,7 +44,11 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     batch: { type: 'string', default: '5000' },
     'checkpoint-every': { type: 'string', default: '5s' },
-    scenarios: { type: 'string', default: 'a,csv-s3-jsonl,csv-s3-parquet,s3-jsonl' },
+    scenarios: {
+      type: 'string',
+      default:
+        'a,csv-s3-jsonl,csv-s3-parquet,csv-s3-parquet-rows,csv-s3-parquet@v8,csv-parquet,csv-parquet@v8,s3-jsonl',
+    },
   },
 });
 const rows = Number(values.rows);
@@ -57,7 +74,8 @@ const s3Config = (extra) =>
 const csvSource = `{ type: file, config: { path: ${JSON.stringify(data)}, format: csv, typed: true } }`;
 
 let round = 0;
-function pipeline(scenario) {
+function pipeline(name) {
+  const scenario = name.replace(/@v8$/, '');
   const tag = `${scenario}-${round}`;
   switch (scenario) {
     case 'a':
@@ -72,6 +90,13 @@ function pipeline(scenario) {
         csvSource,
         `{ type: s3, config: ${s3Config(`prefix: "${tag}/", key_template: "part-{seq}{ext}", format: parquet`)} }`,
       ];
+    case 'csv-s3-parquet-rows':
+      return [
+        csvSource,
+        `{ type: s3, config: ${s3Config(`prefix: "${tag}/", key_template: "part-{seq}{ext}", format: parquet, parquet_row_group_bytes: 1073741824`)} }`,
+      ];
+    case 'csv-parquet':
+      return [csvSource, '{ type: file, config: { path: ./out.parquet, mode: overwrite } }'];
     case 's3-jsonl':
       return [
         `{ type: s3, config: ${s3Config('prefix: "input/"')} }`,
@@ -82,9 +107,10 @@ function pipeline(scenario) {
   }
 }
 
-function runCli(source, sink, extraLines = []) {
+function runCli(source, sink, extraLines = [], extraEnv = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'faucet-bench-s3-'));
   const rssFile = join(dir, 'rss');
+  const cpuFile = join(dir, 'cpu');
   writeFileSync(
     join(dir, 'pipeline.yaml'),
     [
@@ -110,7 +136,8 @@ function runCli(source, sink, extraLines = []) {
       env: {
         ...process.env,
         FAUCET_BENCH_RSS_FILE: rssFile,
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        FAUCET_BENCH_CPU_FILE: cpuFile,
+        ...extraEnv,
       },
       maxBuffer: 64 * 1024 * 1024,
     },
@@ -119,38 +146,63 @@ function runCli(source, sink, extraLines = []) {
   if (run.status !== 0) throw new Error(`faucet run failed (${run.status}):\n${run.stderr}`);
   const summary = JSON.parse(run.stdout);
   const peak = Number(readFileSync(rssFile, 'utf8')) / 1024;
+  const cpu = Number(readFileSync(cpuFile, 'utf8'));
   rmSync(dir, { recursive: true, force: true });
-  return { seconds, written: summary.records_written, peak };
+  return { seconds, written: summary.records_written, peak, cpu };
 }
 
-// The S3 -> JSONL input: the dataset as 10 jsonl.gz objects, written by faucet itself.
-runCli(
-  csvSource,
-  `{ type: s3, config: ${s3Config(`prefix: "input/", key_template: "part-{seq}{ext}", roll_records: ${Math.ceil(rows / 10)}`)} }`,
-  [],
-);
-
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+const loadBefore = load();
 const scenarios = values.scenarios.split(',');
 const seen = Object.fromEntries(scenarios.map((s) => [s, []]));
-for (round = 0; round < Number(values.runs); round++) {
-  for (const scenario of scenarios) {
-    const [source, sink] = pipeline(scenario);
-    const r = runCli(source, sink);
-    if (r.written !== rows) throw new Error(`${scenario}: ${r.written} rows written, expected ${rows}`);
-    seen[scenario].push(r);
+try {
+  // The S3 -> JSONL input: the dataset as 10 jsonl.gz objects, written by faucet itself.
+  runCli(
+    csvSource,
+    `{ type: s3, config: ${s3Config(`prefix: "input/", key_template: "part-{seq}{ext}", roll_records: ${Math.ceil(rows / 10)}`)} }`,
+    [],
+  );
+  for (round = 0; round < Number(values.runs); round++) {
+    for (const scenario of scenarios) {
+      const [source, sink] = pipeline(scenario);
+      const env = scenario.endsWith('@v8') ? { FAUCET_HEAP_GROWING_PERCENT: '0' } : {};
+      const r = runCli(source, sink, [], env);
+      if (r.written !== rows) throw new Error(`${scenario}: ${r.written} rows written, expected ${rows}`);
+      seen[scenario].push(r);
+      console.error(
+        `round ${round + 1} ${scenario}: ${r.seconds.toFixed(1)} s, CPU ${r.cpu.toFixed(1)} s, ${r.peak.toFixed(0)} MiB (load ${load()})`,
+      );
+    }
   }
+} finally {
+  await emptyBucket();
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(
-  `rows ${rows.toLocaleString('en')}, batch ${values.batch}, checkpoint_every ${values['checkpoint-every']}, ${values.runs} rounds`,
+  `rows ${rows.toLocaleString('en')}, batch ${values.batch}, checkpoint_every ${values['checkpoint-every']}, ${values.runs} rounds; load average ${loadBefore} before, ${load()} after`,
 );
 for (const scenario of scenarios) {
-  const s = median(seen[scenario].map((r) => r.seconds));
-  const peak = Math.max(...seen[scenario].map((r) => r.peak));
+  const runs = seen[scenario];
+  const rate = Math.round(rows / median(runs.map((r) => r.seconds))).toLocaleString('en');
+  const cpu = median(runs.map((r) => r.cpu)).toFixed(1);
+  const peaks = runs.map((r) => r.peak);
+  const peak = `${median(peaks).toFixed(0)} MiB (max ${Math.max(...peaks).toFixed(0)})`;
+  const times = runs.map((r) => r.seconds.toFixed(1)).join(', ');
   console.log(
-    `${scenario.padEnd(16)} ${Math.round(rows / s)
-      .toLocaleString('en')
-      .padStart(10)} rows/s  peak RSS ${peak.toFixed(0)} MiB  ` +
-      `(runs ${seen[scenario].map((r) => r.seconds.toFixed(1)).join(', ')} s)`,
+    `${scenario.padEnd(22)} ${rate.padStart(10)} rows/s  CPU ${cpu} s  peak RSS ${peak}  (runs ${times} s)`,
   );
+}
+
+/** Delete every object of the bench bucket, then the bucket. */
+async function emptyBucket() {
+  for (;;) {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+    const keys = (page.Contents ?? []).map((o) => ({ Key: o.Key }));
+    if (keys.length === 0) break;
+    await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }));
+  }
+  await s3.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => {});
 }

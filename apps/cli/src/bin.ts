@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import module from 'node:module';
+import { boundHeapGrowth } from './heap-policy.js';
 import { capYoungGeneration } from './young-generation.js';
 
 // Node 24+: re-executes in place with Node 20's young-generation limit for commands that move
@@ -10,6 +11,7 @@ capYoungGeneration();
 // Imported after the cache is on, so the CLI's own modules use it too.
 const { main } = await import('./cli.js');
 
+boundHeapGrowth();
 const code = await main(process.argv);
 // Exit explicitly: a connector that left a socket or timer open must not keep a finished run alive.
 process.stdout.write('', () => {

@@ -5,6 +5,10 @@
  * source holding the object would need 200 MiB more. The objects are generated and uploaded part by
  * part (multipart, 16 MiB parts), never whole. The 2 GiB measurement is bench/s3-big-object.mjs
  * (BENCHMARKS.md); no wall-clock assertion here.
+ *
+ * The `name` values (`row-1` … `row-1086859`) are 10 characters or fewer, so JSON.parse interns each:
+ * the worst case for V8's heap growth, which the CLI bounds (src/heap-policy.ts). Without that bound
+ * this object peaked ~80 MiB above the small one; with it ~30 MiB.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

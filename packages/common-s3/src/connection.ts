@@ -86,6 +86,26 @@ export function endpointName(config: Pick<S3Connection, 'endpoint_url' | 'region
   return `s3.${regionOf(config)}.amazonaws.com`;
 }
 
+const NODE_WARNING_SWITCH = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
+
+/**
+ * Make a client without the SDK's one-time `NodeVersionSupportWarning` on Node 20, unless the user
+ * set AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED themselves (`false` keeps the warning). The
+ * warning is about SDK releases after January 2027, which will need Node 22; faucet pins the SDK
+ * exactly and moves it only together with its own `engines`, so on every S3 run it would only add a
+ * multi-line stderr message that names nothing about this run. The variable is set just for the
+ * constructor (where the SDK reads it) and removed again, so nothing else in the process sees it.
+ */
+function withoutNodeVersionWarning(make: () => S3Client): S3Client {
+  if (process.env[NODE_WARNING_SWITCH] !== undefined) return make();
+  process.env[NODE_WARNING_SWITCH] = 'true';
+  try {
+    return make();
+  } finally {
+    delete process.env[NODE_WARNING_SWITCH];
+  }
+}
+
 export function createS3Client(config: S3Connection): S3Client {
   const options: S3ClientConfig = {
     region: regionOf(config),
@@ -104,5 +124,5 @@ export function createS3Client(config: S3Connection): S3Client {
       ...(config.session_token ? { sessionToken: config.session_token } : {}),
     };
   }
-  return new S3Client(options);
+  return withoutNodeVersionWarning(() => new S3Client(options));
 }

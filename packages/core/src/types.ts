@@ -106,8 +106,11 @@ export interface Source {
   /**
    * Facts about the source's position upstream worth showing an operator (e.g. a replication slot's
    * lag in bytes); `faucet check` prints them. Throws a FaucetError when the source is unusable.
+   * `bookmark` is the row's stored bookmark (what the next run resumes from) when the caller has one,
+   * so a source can tell what is pending since it (e.g. the objects not yet read); a source may
+   * ignore it, and must accept none.
    */
-  status?(): Promise<JsonObject>;
+  status?(bookmark?: JsonValue): Promise<JsonObject>;
   close?(): Promise<void>;
   /**
    * A state key owned by the outside object this source reads (e.g. `postgres-cdc:<slot>`); when

@@ -44,6 +44,13 @@ export function formatFromPath(path: string): RecordFormat | undefined {
   return EXTENSIONS[bare.slice(dot + 1).toLowerCase()];
 }
 
+export type FileFormat = RecordFormat | 'parquet';
+
+/** `formatFromPath`, and `parquet` for `.parquet` (never gzip: Parquet compresses inside the file). */
+export function fileFormatFromPath(path: string): FileFormat | undefined {
+  return /\.parquet$/i.test(path) ? 'parquet' : formatFromPath(path);
+}
+
 /**
  * The decompressed bytes of `raw`: `raw` itself, or piped through gunzip (concatenated gzip members
  * are read as one stream). Errors of either stream surface on the returned one.
@@ -85,5 +92,21 @@ export async function* decodeRecords(
     if (isFaucetError(error)) throw error;
     const message = error instanceof Error ? error.message : String(error);
     throw new DecodeError(`cannot read: ${message}`, { name: options.name ?? 'input', cause: error });
+  }
+}
+
+/** Drop the first `count` bytes of a byte stream (resuming compressed input: offsets count decompressed bytes). */
+export async function* skipBytes(
+  input: AsyncIterable<Buffer>,
+  count: number,
+): AsyncGenerator<Buffer, void, undefined> {
+  let left = count;
+  for await (const chunk of input) {
+    if (left >= chunk.length) {
+      left -= chunk.length;
+      continue;
+    }
+    yield left > 0 ? chunk.subarray(left) : chunk;
+    left = 0;
   }
 }

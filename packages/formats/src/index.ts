@@ -37,11 +37,14 @@ export {
   type DecodeRecordsOptions,
   decodeRecords,
   decompressed,
+  type FileFormat,
+  fileFormatFromPath,
   formatFromPath,
   gzipMember,
   isGzipPath,
   type RecordFormat,
   resolveCompression,
+  skipBytes,
 } from './files.js';
 export { decodeJsonArray } from './json-array.js';
 export { decodeJsonl, encodeJsonl, encodeJsonlText } from './jsonl.js';
@@ -56,6 +59,7 @@ export {
 export {
   createParquetEncoder,
   DEFAULT_PARQUET_ROW_GROUP,
+  DEFAULT_PARQUET_ROW_GROUP_BYTES,
   type ParquetEncoder,
   type ParquetEncoderOptions,
 } from './parquet-encode.js';

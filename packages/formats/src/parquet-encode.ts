@@ -1,8 +1,10 @@
 /**
  * A streaming Parquet encoder (hyparquet-writer underneath). Records are turned into column values
- * as they arrive; every `rowGroupSize` rows a row group is encoded and its bytes become available
- * through `take()`, so a sink can upload or write them while later rows are still coming. Memory
- * holds at most one row group of column values plus its encoded bytes until taken. `finish()`
+ * as they arrive; a row group is encoded when it reaches `rowGroupSize` rows or about
+ * `rowGroupBytes` of values, whichever comes first, and its bytes become available through `take()`,
+ * so a sink can upload or write them while later rows are still coming. Memory holds at most one
+ * row group of column values plus its encoded bytes until taken: the byte bound keeps that flat when
+ * rows are wide, where a row count alone would let one row group grow with the row size. `finish()`
  * encodes the last rows and the footer (schema + row-group index); the file is complete only then.
  */
 import type { FaucetRecord, RowFailure } from '@faucet/core';
@@ -19,8 +21,14 @@ import {
 export interface ParquetEncoderOptions {
   /** The output's name in errors (a path or an object key). */
   name?: string;
-  /** Rows per row group (default 50,000). */
+  /** Rows per row group, at most (default 50,000). */
   rowGroupSize?: number;
+  /**
+   * Bytes of values per row group, at most, estimated as they arrive: a string by its length, a
+   * number 8, a boolean 1, a JSON value by its JSON text (default 16 MiB). The row that reaches it
+   * ends the row group.
+   */
+  rowGroupBytes?: number;
   /** The file's columns; default: inferred from the first batch. */
   columns?: ParquetColumn[];
   /** A record key that is not a column: fail the row (`error`, default) or drop the key (`ignore`). */
@@ -42,9 +50,29 @@ export interface ParquetEncoder {
   readonly rows: number;
   /** Rows accepted but not yet encoded into a row group. */
   readonly pendingRows: number;
+  /** Their estimated bytes (see `rowGroupBytes`). */
+  readonly pendingBytes: number;
 }
 
 export const DEFAULT_PARQUET_ROW_GROUP = 50_000;
+export const DEFAULT_PARQUET_ROW_GROUP_BYTES = 16 * 1024 * 1024;
+
+/** About how many bytes `cell` takes in a column (see `rowGroupBytes`). */
+function cellBytes(cell: unknown): number {
+  switch (typeof cell) {
+    case 'string':
+      return cell.length;
+    case 'number':
+    case 'bigint':
+      return 8;
+    case 'boolean':
+      return 1;
+    case 'object':
+      return cell === null ? 0 : JSON.stringify(cell).length;
+    default:
+      return 8;
+  }
+}
 
 const SCHEMA_TYPES = {
   BOOLEAN: { type: 'BOOLEAN' },
@@ -79,6 +107,7 @@ class ChunkWriter extends ByteWriter {
 export function createParquetEncoder(options: ParquetEncoderOptions = {}): ParquetEncoder {
   const name = options.name ?? 'output';
   const groupSize = options.rowGroupSize ?? DEFAULT_PARQUET_ROW_GROUP;
+  const groupBytes = options.rowGroupBytes ?? DEFAULT_PARQUET_ROW_GROUP_BYTES;
   const ignoreUnknown = options.onUnknownField === 'ignore';
   const sink = new ChunkWriter(1 << 20);
   let columns: ParquetColumn[] | undefined = options.columns;
@@ -86,6 +115,7 @@ export function createParquetEncoder(options: ParquetEncoderOptions = {}): Parqu
   let writer: ParquetWriter | undefined;
   let cells: unknown[][] = [];
   let pending = 0;
+  let pendingBytes = 0;
   let rows = 0;
   let finished = false;
 
@@ -117,6 +147,7 @@ export function createParquetEncoder(options: ParquetEncoderOptions = {}): Parqu
     writer.write({ columnData: columnData as never, rowGroupSize: pending });
     cells = cols.map(() => []);
     pending = 0;
+    pendingBytes = 0;
   };
 
   /** The row's cells, or the reason it does not fit. */
@@ -154,10 +185,14 @@ export function createParquetEncoder(options: ParquetEncoderOptions = {}): Parqu
           failed.push({ index, error: new EncodeError(row, { name }) });
           continue;
         }
-        for (let i = 0; i < row.length; i++) (cells[i] as unknown[]).push(row[i]);
+        for (let i = 0; i < row.length; i++) {
+          const cell = row[i];
+          (cells[i] as unknown[]).push(cell);
+          pendingBytes += cellBytes(cell);
+        }
         pending++;
         rows++;
-        if (pending >= groupSize) encodeGroup();
+        if (pending >= groupSize || pendingBytes >= groupBytes) encodeGroup();
       }
       return failed;
     },
@@ -178,6 +213,9 @@ export function createParquetEncoder(options: ParquetEncoderOptions = {}): Parqu
     },
     get pendingRows() {
       return pending;
+    },
+    get pendingBytes() {
+      return pendingBytes;
     },
   };
 }

@@ -7,6 +7,7 @@ import {
   decodeRecords,
   decompressed,
   encodeJsonlText,
+  fileFormatFromPath,
   formatFromPath,
   gzipMember,
   isGzipPath,
@@ -19,6 +20,10 @@ const ROWS = Array.from({ length: 2500 }, (_, i) => ({ id: i + 1, name: `n${i}`,
 describe('formats and compression by file name', () => {
   it('tells the format from the extension, under .gz too', () => {
     expect(formatFromPath('data/a.csv')).toBe('csv');
+    expect(fileFormatFromPath('data/a.parquet')).toBe('parquet');
+    expect(fileFormatFromPath('data/a.PARQUET')).toBe('parquet');
+    expect(fileFormatFromPath('data/a.parquet.gz')).toBeUndefined();
+    expect(fileFormatFromPath('data/a.csv.gz')).toBe('csv');
     expect(formatFromPath('data/a.CSV.gz')).toBe('csv');
     expect(formatFromPath('x.jsonl')).toBe('jsonl');
     expect(formatFromPath('x.ndjson.gz')).toBe('jsonl');

@@ -78,6 +78,28 @@ describe('parquet', () => {
     expect(batches.flatMap((b) => b.records)).toEqual(rows);
   });
 
+  it('ends a row group at rowGroupBytes as well as at rowGroupSize', async () => {
+    const wide = (i: number): FaucetRecord => ({ id: i, text: 'x'.repeat(1000), flag: true });
+    const encoder = createParquetEncoder({ rowGroupSize: 1000, rowGroupBytes: 4096 });
+    const parts: Buffer[] = [];
+    for (let i = 0; i < 10; i++) {
+      encoder.encode([wide(i)]);
+      // 1,009 estimated bytes a row: the fifth row reaches 4,096 and ends the group.
+      expect(encoder.pendingBytes).toBeLessThan(4096);
+      parts.push(encoder.take());
+    }
+    parts.push(encoder.finish());
+    const bytes = Buffer.concat(parts);
+    const metadata = await readParquetMetadata(memoryInput(bytes), 't.parquet');
+    expect(metadata.row_groups.map((g) => Number(g.num_rows))).toEqual([5, 5]);
+    const records = (await decodeAll(memoryInput(bytes), { batchSize: 100 })).flatMap((b) => b.records);
+    expect(records).toEqual(Array.from({ length: 10 }, (_, i) => wide(i)));
+    // JSON values count by their JSON text.
+    const json = createParquetEncoder({ rowGroupSize: 1000, rowGroupBytes: 1 << 20 });
+    json.encode([{ attrs: { a: 'xyz' } }]);
+    expect(json.pendingBytes).toBe(JSON.stringify({ a: 'xyz' }).length);
+  });
+
   it('resumes at a row, reading no row group before it', async () => {
     const bytes = encodeAll(rows, 3);
     const reads: Array<[number, number]> = [];

@@ -10,7 +10,7 @@ import { type FlushMark, markHolds } from './flush-mark.js';
 import { csvCompleteEnd, gzipCompleteEnd, jsonlCompleteEnd } from './torn-end.js';
 
 export interface EndOptions {
-  format: 'jsonl' | 'csv';
+  format: 'jsonl' | 'csv' | 'parquet';
   gzip: boolean;
   delimiter: string;
   /** The flush mark left by an earlier run, if any. */
@@ -24,6 +24,8 @@ export interface EndOptions {
 
 /** Where the complete records end, or undefined when that cannot be told (no valid mark). */
 async function completeEnd(file: FileHandle, now: { size: number; ino: number }, options: EndOptions) {
+  // Parquet is written in overwrite mode only: its staging file is emptied, never appended to.
+  if (options.format === 'parquet') return undefined;
   if (!options.gzip && options.format === 'jsonl') return jsonlCompleteEnd(file, now.size);
   const { mark } = options;
   if (mark === undefined || !(await markHolds(mark, file, now))) return undefined;

@@ -6,10 +6,10 @@ export const fileSinkConfigSchema = z
   .strictObject({
     path: z.string().min(1).describe('The file to write; parent directories are created'),
     format: z
-      .enum(['jsonl', 'csv'])
+      .enum(['jsonl', 'csv', 'parquet'])
       .optional()
       .describe(
-        'jsonl (one JSON object per line) or csv; default: from the extension (.jsonl, .ndjson, .csv)',
+        'jsonl (one JSON object per line), csv or parquet (mode: overwrite only); default: from the extension (.jsonl, .ndjson, .csv, .parquet)',
       ),
     mode: z
       .enum(['append', 'overwrite'])
@@ -18,7 +18,10 @@ export const fileSinkConfigSchema = z
         'append: add to the file; overwrite: write a staging file and replace the file with it when ' +
           'the run ends well (not with a state store: each run must read everything)',
       ),
-    compression: z.enum(['auto', 'gzip', 'none']).default('auto').describe('auto: gzip for *.gz paths'),
+    compression: z
+      .enum(['auto', 'gzip', 'none'])
+      .default('auto')
+      .describe('auto: gzip for *.gz paths (Parquet compresses its pages with SNAPPY instead)'),
     delimiter: z
       .string()
       .length(1, 'delimiter must be exactly one character')
@@ -33,8 +36,22 @@ export const fileSinkConfigSchema = z
       .enum(['error', 'ignore'])
       .default('error')
       .describe(
-        'csv: a field that is not a column (columns come from the first batch or the existing header)',
+        'csv/parquet: a field that is not a column (columns come from the first batch or the existing header)',
       ),
+    parquet_row_group_rows: z
+      .number()
+      .int()
+      .min(1)
+      .max(10_000_000)
+      .default(50_000)
+      .describe('parquet: rows per row group, at most'),
+    parquet_row_group_bytes: z
+      .number()
+      .int()
+      .min(64 * 1024)
+      .max(1024 * 1024 * 1024)
+      .default(16 * 1024 * 1024)
+      .describe('parquet: a row group also ends at about this many bytes of values, so memory stays flat'),
     buffer_bytes: z
       .number()
       .int()
@@ -55,13 +72,34 @@ export const fileSinkConfigSchema = z
         path: ['format'],
         message:
           `cannot tell the format of ${JSON.stringify(config.path)} from its extension; ` +
-          'set format: jsonl | csv',
+          'set format: jsonl | csv | parquet',
+      });
+    }
+    if (format !== 'parquet') return;
+    if (config.mode !== 'overwrite') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mode'],
+        message:
+          'a Parquet file cannot be appended to (it ends with a footer that indexes its row groups): ' +
+          'use mode: overwrite, which writes a staging file and replaces the file when the run ends well; ' +
+          'to add a file per run or per checkpoint, use the s3 sink',
+      });
+    }
+    if (config.compression === 'gzip') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['compression'],
+        message: 'Parquet compresses inside the file: leave compression at auto (or none) for format parquet',
       });
     }
   });
 
-/** `.jsonl`/`.ndjson`/`.csv`, optionally followed by `.gz`. */
-export function formatFromExtension(path: string): 'jsonl' | 'csv' | undefined {
+export type FileSinkFormat = 'jsonl' | 'csv' | 'parquet';
+
+/** `.jsonl`/`.ndjson`/`.csv`, optionally followed by `.gz`, or `.parquet`. */
+export function formatFromExtension(path: string): FileSinkFormat | undefined {
+  if (/\.parquet$/i.test(path)) return 'parquet';
   const match = /\.(jsonl|ndjson|csv)(?:\.gz)?$/i.exec(path);
   if (!match) return undefined;
   return (match[1] as string).toLowerCase() === 'csv' ? 'csv' : 'jsonl';

@@ -23,7 +23,7 @@ export interface OutputSettings {
   name: string;
   /** Overwrite mode: the file is a staging file and starts empty. */
   staging: boolean;
-  format: 'jsonl' | 'csv';
+  format: 'jsonl' | 'csv' | 'parquet';
   gzip: boolean;
   delimiter: string;
   fsync: boolean;

@@ -13,6 +13,10 @@
  *   renames it over the target, so the old file stays whole until a run ends well. Each run starts
  *   a fresh staging file: a run in overwrite mode reads everything (a durable state store is refused,
  *   see `fileSinkUseIssues`), so rows an unfinished run staged would be written twice.
+ *
+ * Parquet (overwrite only: a Parquet file ends with the footer that indexes its row groups, so it
+ * cannot be appended to): each row group goes to the staging file as soon as it is encoded, and
+ * `close()` of a good run writes the footer before the rename. Memory holds one row group.
  */
 import { createReadStream } from 'node:fs';
 import { rename } from 'node:fs/promises';
@@ -25,10 +29,12 @@ import {
   type Sink,
   SinkError,
   silentLogger,
+  type WriteResult,
 } from '@faucet/core';
 import {
   type CsvEncoder,
   createCsvEncoder,
+  createParquetEncoder,
   decompressed,
   encodeJsonlText,
   gzipMember,
@@ -76,6 +82,15 @@ export function createFileSink(config: FileSinkConfig, options: FileSinkOptions 
   let output: OutputFile | undefined;
   let opening: Promise<OutputFile> | undefined;
   let encoder: CsvEncoder | undefined;
+  const parquet =
+    format === 'parquet'
+      ? createParquetEncoder({
+          name: config.path,
+          rowGroupSize: config.parquet_row_group_rows,
+          rowGroupBytes: config.parquet_row_group_bytes,
+          onUnknownField: config.on_unknown_field,
+        })
+      : undefined;
   let held: string[] = [];
   let heldChars = 0;
   let failed = false;
@@ -126,7 +141,7 @@ export function createFileSink(config: FileSinkConfig, options: FileSinkOptions 
         ...(columns ? { columns } : {}),
       });
     }
-    if (!gzip && !file.endsWithLineBreak) {
+    if (!parquet && !gzip && !file.endsWithLineBreak) {
       // A complete last record without a line break (a file written by hand): start on a new line
       // rather than glue the first record to it.
       logger.warn('the file does not end with a line break; starting on a new line', { file: writingTo });
@@ -181,12 +196,22 @@ export function createFileSink(config: FileSinkConfig, options: FileSinkOptions 
     }
   };
 
-  const write = async (records: FaucetRecord[]): Promise<void> => {
+  /** Parquet: rows that do not fit the columns fail alone; complete row groups go to the file. */
+  const writeParquet = async (file: OutputFile, records: FaucetRecord[]): Promise<WriteResult> => {
+    const rows = parquet as NonNullable<typeof parquet>;
+    const failed = rows.encode(records);
+    const bytes = rows.take();
+    if (bytes.length > 0) await file.append(bytes);
+    return failed.length > 0 ? { failed } : {};
+  };
+
+  const write = async (records: FaucetRecord[]): Promise<WriteResult | undefined> => {
     if (closed) throw new SinkError(`the file sink for ${JSON.stringify(config.path)} is closed`);
     refuseAfterLoss('write to');
     if (records.length === 0) return;
     try {
       const file = await ensureOpen();
+      if (parquet) return await writeParquet(file, records);
       const text = encode(records);
       held.push(text);
       heldChars += text.length;
@@ -194,6 +219,7 @@ export function createFileSink(config: FileSinkConfig, options: FileSinkOptions 
     } catch (error) {
       fail('write to', error, ErrorCodes.SINK_WRITE_FAILED);
     }
+    return undefined;
   };
 
   const close = async (outcome: CloseOutcome = {}): Promise<void> => {
@@ -202,7 +228,14 @@ export function createFileSink(config: FileSinkConfig, options: FileSinkOptions 
     const ok = outcome.status === undefined || outcome.status === 'ok';
     const commit = overwrite && !failed && ok;
     try {
-      if (commit) await ensureOpen(); // a run without rows still replaces the target (with an empty file)
+      if (commit) {
+        const file = await ensureOpen(); // a run without rows still replaces the target (with an empty file)
+        if (parquet && file.lost === undefined) {
+          await file
+            .append(parquet.finish())
+            .catch((error: unknown) => fail('finish', error, ErrorCodes.SINK_FLUSH_FAILED));
+        }
+      }
       // After a loss there is nothing left to flush: the rows held were dropped with the failed write.
       if (output?.lost === undefined) await flush();
     } finally {

@@ -50,7 +50,16 @@ export const s3SinkConfigSchema = z
       .min(1)
       .max(10_000_000)
       .default(50_000)
-      .describe('parquet: rows per row group'),
+      .describe('parquet: rows per row group, at most'),
+    parquet_row_group_bytes: z
+      .number()
+      .int()
+      .min(64 * 1024)
+      .max(1024 * 1024 * 1024)
+      .default(16 * 1024 * 1024)
+      .describe(
+        'parquet: a row group also ends when its values reach about this many bytes (strings by length, numbers 8): memory stays flat however wide the rows',
+      ),
     on_unknown_field: z
       .enum(['error', 'ignore'])
       .default('error')

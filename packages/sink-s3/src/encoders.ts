@@ -27,6 +27,7 @@ export function createPartEncoder(config: S3SinkConfig, name: string): PartEncod
     const encoder = createParquetEncoder({
       name,
       rowGroupSize: config.parquet_row_group_rows,
+      rowGroupBytes: config.parquet_row_group_bytes,
       onUnknownField: config.on_unknown_field,
     });
     return {

@@ -2,7 +2,8 @@
  * The file source's bookmark: per file, how far it was read; plus the incremental cursor.
  *
  *   { "files": { "data/a.csv": { "offset": 5120, "size": 9000, "mtime_ms": 1763700000000.5,
- *                                "ino": 1234, "line": 41, "fp": "9f2c…", "done": false } },
+ *                                "ino": 1234, "line": 41, "fp": "9f2c…", "done": false },
+ *                "data/b.parquet": { "offset": 0, "line": 0, "row": 150000, … } },
  *     "cursor": "2024-05-01T00:00:00Z", "pending_max": "2024-05-02T10:00:00Z" }
  */
 import type { Stats } from 'node:fs';
@@ -22,6 +23,8 @@ export interface FileProgress {
   fp: string;
   /** The file was read to `size`. */
   done: boolean;
+  /** Parquet: rows read (offset and line stay 0); a resumed read skips whole row groups by the footer. */
+  row?: number;
 }
 
 export interface FileBookmark {
@@ -62,6 +65,7 @@ export function parseBookmark(value: JsonValue | undefined): FileBookmark {
       line: num(entry.line) ? entry.line : 0,
       fp: entry.fp,
       done: entry.done === true,
+      ...(num(entry.row) && entry.row > 0 ? { row: entry.row } : {}),
     };
   }
   const bookmark: FileBookmark = { files };
@@ -72,7 +76,7 @@ export function parseBookmark(value: JsonValue | undefined): FileBookmark {
 
 export type ResumePlan =
   | { action: 'skip' }
-  | { action: 'read'; from: number; line: number }
+  | { action: 'read'; from: number; line: number; row: number }
   | { action: 'reread'; reason: string };
 
 /**
@@ -84,7 +88,7 @@ export async function planFile(
   now: Stats,
   fingerprintNow: (size: number) => Promise<string>,
 ): Promise<ResumePlan> {
-  if (previous === undefined) return { action: 'read', from: 0, line: 0 };
+  if (previous === undefined) return { action: 'read', from: 0, line: 0, row: 0 };
   if (previous.ino !== undefined && now.ino > 0 && now.ino !== previous.ino) {
     return { action: 'reread', reason: 'it was replaced (another inode)' };
   }
@@ -96,5 +100,5 @@ export async function planFile(
     return { action: 'reread', reason: 'the bytes already read changed (it was rewritten)' };
   }
   if (previous.done && now.size === previous.size) return { action: 'skip' };
-  return { action: 'read', from: previous.offset, line: previous.line };
+  return { action: 'read', from: previous.offset, line: previous.line, row: previous.row ?? 0 };
 }

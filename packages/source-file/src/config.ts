@@ -17,12 +17,15 @@ export const fileSourceConfigSchema = z
         'A file path or a glob such as data/*.csv or logs/**/*.jsonl.gz; files are read in sorted order',
       ),
     format: z
-      .enum(['csv', 'jsonl', 'json'])
+      .enum(['csv', 'jsonl', 'json', 'parquet'])
       .optional()
       .describe(
-        'csv, jsonl (one object per line) or json (an array of objects); default: from each file extension',
+        'csv, jsonl (one object per line), json (an array of objects) or parquet; default: from each file extension',
       ),
-    compression: z.enum(['auto', 'gzip', 'none']).default('auto').describe('auto: gzip for *.gz files'),
+    compression: z
+      .enum(['auto', 'gzip', 'none'])
+      .default('auto')
+      .describe('auto: gzip for *.gz files (Parquet compresses inside the file)'),
     encoding: z.enum(['utf8', 'latin1']).default('utf8').describe('Text encoding of the files'),
     batch_size: z
       .number()
@@ -52,7 +55,7 @@ export const fileSourceConfigSchema = z
       .max(512 * 1024 * 1024)
       .default(64 * 1024 * 1024)
       .describe(
-        'Largest record in bytes (not counting its line break) before reading fails with an error naming ' +
+        'csv/jsonl/json: largest record in bytes (not counting its line break) before reading fails with an error naming ' +
           'the file, line and byte offset; bounds memory when a file lacks line breaks or leaves a quote open',
       ),
     replication_method: replicationMethodSchema,
@@ -61,7 +64,11 @@ export const fileSourceConfigSchema = z
       .default(false)
       .describe('Succeed with no records when nothing matches path (default: an error naming the pattern)'),
   })
-  .refine((c) => c.delimiter !== c.quote, { message: 'quote must differ from delimiter', path: ['quote'] });
+  .refine((c) => c.delimiter !== c.quote, { message: 'quote must differ from delimiter', path: ['quote'] })
+  .refine((c) => !(c.format === 'parquet' && c.compression === 'gzip'), {
+    message: 'Parquet compresses inside the file: leave compression at auto (or none) for format parquet',
+    path: ['compression'],
+  });
 
 export type FileSourceConfig = z.infer<typeof fileSourceConfigSchema>;
 /** The config as written, before defaults. */

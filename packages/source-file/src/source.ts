@@ -2,14 +2,12 @@
  * The file source: the files `path` matches, in sorted order, decoded as they stream in, cut into
  * pages of `batch_size` records, each page a checkpoint. A page ends on a record boundary, so its
  * bookmark holds exact byte offsets; a resumed run seeks there (gzip files are decompressed again
- * and the bytes before the offset skipped). Files that were read to the end are skipped while they
+ * and the bytes before the offset skipped). Parquet files are read a row group at a time and their
+ * progress is a row count: a resumed run skips whole row groups by the footer. Files that were read to the end are skipped while they
  * stay the same; appended bytes are read on the next run; a file that shrank or was rewritten is
  * read again from the start, with a warning.
  */
-import { createReadStream } from 'node:fs';
-import type { Readable } from 'node:stream';
 import {
-  ConfigError,
   type CursorFilter,
   createCursorFilter,
   createRunningMax,
@@ -26,19 +24,11 @@ import {
   type SourceContext,
   silentLogger,
 } from '@faucet/core';
-import {
-  type CsvDecodeOptions,
-  decodeRecords,
-  decompressed,
-  formatFromPath,
-  type InvalidRecord,
-  type RecordFormat,
-  readCsvHeader,
-  resolveCompression,
-} from '@faucet/formats';
+import type { InvalidRecord } from '@faucet/formats';
 import { type FileBookmark, type FileProgress, parseBookmark, planFile } from './bookmark.js';
 import type { FileSourceConfig } from './config.js';
 import { fingerprint, type MatchedFile, matchFiles, noFilesError, statFile } from './files.js';
+import { createFileReader, formatOf, type StartAt } from './read-file.js';
 import { inferSchema } from './schema.js';
 
 /**
@@ -88,91 +78,10 @@ export interface FileSource extends Source {
 
 const DISCOVER_SAMPLE = 100;
 
-function formatOf(config: FileSourceConfig, path: string): RecordFormat {
-  const format = config.format ?? formatFromPath(path);
-  if (format === undefined) {
-    throw new ConfigError([
-      {
-        path: 'format',
-        message:
-          `cannot tell the format of ${JSON.stringify(path)} from its extension ` +
-          '(.csv, .jsonl, .ndjson, .json, each optionally .gz); set format: csv | jsonl | json',
-      },
-    ]);
-  }
-  return format;
-}
-
-/** Drop the first `count` bytes of a stream (resuming a gzip file: offsets count decompressed bytes). */
-async function* skipBytes(input: Readable, count: number): AsyncGenerator<Buffer, void, undefined> {
-  let left = count;
-  for await (const chunk of input as AsyncIterable<Buffer>) {
-    if (left >= chunk.length) {
-      left -= chunk.length;
-      continue;
-    }
-    yield left > 0 ? chunk.subarray(left) : chunk;
-    left = 0;
-  }
-}
-
 export function createFileSource(config: FileSourceConfig, options: FileSourceOptions = {}): FileSource {
-  const highWaterMark = options.readChunkBytes ?? 64 * 1024;
   const progress: FileSourceProgress = { records: 0, files: 0 };
   const method = config.replication_method;
-  const csvOptions: CsvDecodeOptions = {
-    delimiter: config.delimiter,
-    quote: config.quote,
-    hasHeader: config.has_headers,
-    typed: config.typed,
-    flexible: config.flexible,
-    encoding: config.encoding,
-    maxRecordBytes: config.max_record_bytes,
-  };
-
-  /** The decompressed bytes of `file` from `from` (decoded offset) up to `size` bytes of the file. */
-  const openBytes = (file: MatchedFile, from: number, size: number): AsyncIterable<Buffer> => {
-    const gzip = resolveCompression(file.path, config.compression) === 'gzip';
-    if (size === 0) return (async function* () {})();
-    const raw = createReadStream(file.absolute, {
-      start: gzip ? 0 : from,
-      end: size - 1,
-      highWaterMark,
-    });
-    progress.files++;
-    if (!gzip) return raw;
-    const plain = decompressed(raw, 'gzip');
-    return from > 0 ? skipBytes(plain, from) : plain;
-  };
-
-  /** CSV resumed mid-file: the columns come from the file's first row. */
-  const csvColumns = async (file: MatchedFile, size: number): Promise<string[] | undefined> => {
-    const header = await readCsvHeader(openBytes(file, 0, size), { ...csvOptions, name: file.path });
-    if (header === undefined) return undefined;
-    return config.has_headers ? header.columns : header.columns.map((_, i) => `column_${i + 1}`);
-  };
-
-  async function* readFile(
-    file: MatchedFile,
-    format: RecordFormat,
-    from: number,
-    line: number,
-    size: number,
-    nextBatchSize: () => number,
-    skipInvalid = false,
-  ) {
-    const columns = format === 'csv' && from > 0 ? await csvColumns(file, size) : undefined;
-    yield* decodeRecords(format, openBytes(file, from, size), {
-      ...csvOptions,
-      skipInvalid,
-      nextBatchSize,
-      name: file.path,
-      startOffset: from,
-      startLine: line,
-      ...(columns ? { columns } : {}),
-    });
-  }
-
+  const readFile = createFileReader(config, options.readChunkBytes ?? 64 * 1024, progress);
   async function* read(ctx: SourceContext): AsyncGenerator<Page, void, undefined> {
     const logger = ctx.logger ?? options.logger ?? silentLogger;
     const pageSize = config.batch_size ?? ctx.batchSize;
@@ -214,25 +123,24 @@ export function createFileSource(config: FileSourceConfig, options: FileSourceOp
       rejected = [];
       return out;
     };
+    const skipInvalid = ctx.onRecordError === 'dlq';
     for (const file of files) {
       const format = formatOf(config, file.path);
       const now = await statFile(file);
       const plan = await planFile(state[file.path], now, (size) => fingerprint(file, size));
       if (plan.action === 'skip') continue;
-      let from = 0;
-      let line = 0;
+      let start: StartAt = { from: 0, line: 0, row: 0 };
       if (plan.action === 'reread') {
         logger.warn('file changed since it was read; reading it again from the start', {
           file: file.path,
           reason: plan.reason,
         });
       } else {
-        from = plan.from;
-        line = plan.line;
+        start = { from: plan.from, line: plan.line, row: plan.row };
       }
       const size = now.size;
       const fp = await fingerprint(file, size);
-      const entry = (offset: number, lines: number, done: boolean): FileProgress => ({
+      const entry = (offset: number, lines: number, done: boolean, row?: number): FileProgress => ({
         offset,
         size,
         mtime_ms: now.mtimeMs,
@@ -240,12 +148,12 @@ export function createFileSource(config: FileSourceConfig, options: FileSourceOp
         line: lines,
         fp,
         done,
+        ...(row ? { row } : {}),
       });
-      state[file.path] = entry(from, line, false);
+      state[file.path] = entry(start.from, start.line, false, start.row);
       // Each batch asks for what still fits in the page, so pages end exactly at a batch end.
       const room = () => Math.max(1, pageSize - page.length - rejected.length);
-      const skipInvalid = ctx.onRecordError === 'dlq';
-      for await (const batch of readFile(file, format, from, line, size, room, skipInvalid)) {
+      for await (const batch of readFile(file, format, start, size, room, skipInvalid)) {
         progress.records += batch.records.length;
         let records = batch.records;
         if (keep && max) {
@@ -258,7 +166,7 @@ export function createFileSource(config: FileSourceConfig, options: FileSourceOp
           records = kept;
         }
         if (page.length > 0 && page.length + records.length > pageSize) yield pageOf(false);
-        state[file.path] = entry(batch.offset, batch.line, false);
+        state[file.path] = entry(batch.offset, batch.line, false, batch.row);
         for (const invalid of batch.rejected ?? []) rejected.push(rejectedRecord(file.path, invalid));
         if (page.length === 0) page = records;
         else for (const record of records) page.push(record);
@@ -289,7 +197,13 @@ export function createFileSource(config: FileSourceConfig, options: FileSourceOp
       if (sample.length >= DISCOVER_SAMPLE) break;
       const now = await statFile(file);
       const left = () => DISCOVER_SAMPLE - sample.length;
-      const batches = readFile(file, formatOf(config, file.path), 0, 0, now.size, left);
+      const batches = readFile(
+        file,
+        formatOf(config, file.path),
+        { from: 0, line: 0, row: 0 },
+        now.size,
+        left,
+      );
       for await (const batch of batches) {
         sample.push(...batch.records.slice(0, DISCOVER_SAMPLE - sample.length));
         if (sample.length >= DISCOVER_SAMPLE) break;

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { createCsvEncoder, encodeJsonlText } from '@faucet/formats';
+import { createCsvEncoder, createParquetEncoder, encodeJsonlText } from '@faucet/formats';
 import fileSource, { type FileSource } from '@faucet/source-file';
 import { instantiate, testSource } from '@faucet/testkit';
 import { afterAll } from 'vitest';
@@ -46,6 +46,22 @@ testSource({
     writeFileSync(join(dir, 'csv', 'rows.csv.gz'), gzipSync(createCsvEncoder().encode(records)));
   },
   create: () => create({ path: join(dir, 'csv', 'rows.csv.gz'), typed: true }),
+  capabilities: {
+    bookmarks: 'every-page',
+    streaming: { served: () => current?.progress.records ?? 0 },
+  },
+});
+
+// Parquet in row groups of 16: read a row group at a time; resuming skips whole row groups.
+testSource({
+  name: 'file (parquet, row groups of 16)',
+  seed: (records) => {
+    mkdirSync(join(dir, 'parquet'), { recursive: true });
+    const encoder = createParquetEncoder({ rowGroupSize: 16 });
+    encoder.encode(records);
+    writeFileSync(join(dir, 'parquet', 'rows.parquet'), Buffer.concat([encoder.take(), encoder.finish()]));
+  },
+  create: () => create({ path: join(dir, 'parquet', 'rows.parquet') }),
   capabilities: {
     bookmarks: 'every-page',
     streaming: { served: () => current?.progress.records ?? 0 },

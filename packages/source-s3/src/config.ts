@@ -81,6 +81,16 @@ export const s3SourceConfigSchema = z
       .boolean()
       .default(false)
       .describe('csv: accept rows with more or fewer fields than the header'),
+    max_record_bytes: z
+      .number()
+      .int()
+      .min(1)
+      .max(512 * 1024 * 1024)
+      .default(64 * 1024 * 1024)
+      .describe(
+        'csv/jsonl/json: largest record in (decompressed) bytes before reading fails with an error naming the ' +
+          'object, line and byte offset; bounds memory when an object lacks line breaks or leaves a quote open',
+      ),
   })
   .superRefine((config, ctx) => {
     const issue = credentialsIssue(config);

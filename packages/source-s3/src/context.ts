@@ -4,7 +4,7 @@
  */
 import { createS3Client, endpointName, keyFilter, mapS3Error } from '@faucet/common-s3';
 import { ConfigError, type JsonValue, type Logger, SourceError } from '@faucet/core';
-import { formatFromPath, resolveCompression } from '@faucet/formats';
+import { fileFormatFromPath, resolveCompression } from '@faucet/formats';
 import { parseBookmark, type S3Bookmark } from './bookmark.js';
 import type { S3SourceConfig } from './config.js';
 import type { ListOptions } from './listing.js';
@@ -45,7 +45,7 @@ export function createSourceParts(config: S3SourceConfig, options: S3SourceOptio
   });
 
   const formatOf = (key: string): ObjectFormat => {
-    const format = config.format ?? (/\.parquet$/i.test(key) ? 'parquet' : formatFromPath(key));
+    const format = config.format ?? fileFormatFromPath(key);
     if (format === undefined) {
       throw new ConfigError([
         {
@@ -58,7 +58,12 @@ export function createSourceParts(config: S3SourceConfig, options: S3SourceOptio
     }
     return format;
   };
-  const objectOptions = (key: string, pageSize: number, signal?: AbortSignal): ReadObjectOptions => {
+  const objectOptions = (
+    key: string,
+    pageSize: number,
+    signal?: AbortSignal,
+    skipInvalid = false,
+  ): ReadObjectOptions => {
     const format = formatOf(key);
     return {
       reader: readerOptions(signal),
@@ -71,6 +76,8 @@ export function createSourceParts(config: S3SourceConfig, options: S3SourceOptio
         typed: config.typed,
         flexible: config.flexible,
         encoding: config.encoding,
+        maxRecordBytes: config.max_record_bytes,
+        skipInvalid,
       },
       pageSize,
       onBytes: (n) => {

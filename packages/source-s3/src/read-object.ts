@@ -4,23 +4,28 @@
  * the object (`s3://bucket/key`), and for corrupt gzip the offsets where decoding stopped.
  */
 import { Readable } from 'node:stream';
-import { ConnectionError, type FaucetRecord, isFaucetError } from '@faucet/core';
+import { ConnectionError, type FaucetRecord, isFaucetError, type RejectedRecord } from '@faucet/core';
 import {
   type CsvDecodeOptions,
   DecodeError,
   decodeParquet,
   decodeRecords,
   decompressed,
+  type FileFormat,
+  type InvalidRecord,
   type RecordFormat,
   readCsvHeader,
+  skipBytes,
 } from '@faucet/formats';
 import type { ObjectInfo, ObjectProgress } from './bookmark.js';
 import { type ObjectReaderOptions, objectInput, openObject, s3Url } from './objects.js';
 
-export type ObjectFormat = RecordFormat | 'parquet';
+export type ObjectFormat = FileFormat;
 
 export interface ObjectBatch {
   records: FaucetRecord[];
+  /** With `csv.skipInvalid`: the records before `progress` that could not be decoded. */
+  rejected?: RejectedRecord[];
   progress: ObjectProgress;
 }
 
@@ -32,22 +37,6 @@ export interface ReadObjectOptions {
   pageSize: number;
   /** Raw (compressed) bytes received so far, added to as chunks arrive: a diagnostic. */
   onBytes?: (count: number) => void;
-}
-
-/** Drop the first `count` bytes of a stream (resuming a gzip object: offsets count decompressed bytes). */
-async function* skipBytes(
-  input: AsyncIterable<Buffer>,
-  count: number,
-): AsyncGenerator<Buffer, void, undefined> {
-  let left = count;
-  for await (const chunk of input) {
-    if (left >= chunk.length) {
-      left -= chunk.length;
-      continue;
-    }
-    yield left > 0 ? chunk.subarray(left) : chunk;
-    left = 0;
-  }
 }
 
 function causeCode(error: unknown): string | undefined {
@@ -74,6 +63,15 @@ async function csvColumns(options: ReadObjectOptions, object: ObjectInfo): Promi
   } finally {
     raw.destroy();
   }
+}
+
+/** A record the decoder set aside, as the engine dead-letters it: its raw text and where it was. */
+function rejectedRecord(object: string, invalid: InvalidRecord): RejectedRecord {
+  return {
+    error: invalid.error,
+    raw: invalid.raw,
+    position: { object, line: invalid.line, offset: invalid.offset },
+  };
 }
 
 async function* readText(
@@ -108,7 +106,9 @@ async function* readText(
     });
     for await (const batch of batches) {
       last = { ...from, offset: batch.offset, line: batch.line };
-      yield { records: batch.records, progress: last };
+      const out: ObjectBatch = { records: batch.records, progress: last };
+      if (batch.rejected) out.rejected = batch.rejected.map((r) => rejectedRecord(name, r));
+      yield out;
     }
   } catch (error) {
     const code = causeCode(error);

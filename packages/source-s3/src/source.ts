@@ -7,7 +7,6 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
-  type FaucetRecord,
   type JsonObject,
   type JsonValue,
   type Logger,
@@ -75,13 +74,16 @@ export function createS3Source(config: S3SourceConfig, options: S3SourceOptions 
       });
     }
     progress.objects++;
-    let held: FaucetRecord[] | undefined;
+    let held: Page | undefined;
+    const options = objectOptions(object.key, pageSize, ctx.signal, ctx.onRecordError === 'dlq');
     try {
-      for await (const batch of readObject(objectOptions(object.key, pageSize, ctx.signal), object, from)) {
+      for await (const batch of readObject(options, object, from)) {
         progress.records += batch.records.length;
-        if (held) yield { records: held, bookmark: position.bookmark() };
+        if (held) yield { ...held, bookmark: position.bookmark() };
         position.current = batch.progress;
-        held = batch.records;
+        held = batch.rejected
+          ? { records: batch.records, rejected: batch.rejected }
+          : { records: batch.records };
       }
     } catch (error) {
       if (!(error instanceof ObjectGone)) throw error;
@@ -93,7 +95,7 @@ export function createS3Source(config: S3SourceConfig, options: S3SourceOptions 
       if (held === undefined) return;
     }
     position.complete(object);
-    yield { records: held ?? [], bookmark: position.bookmark() };
+    yield { records: [], ...held, bookmark: position.bookmark() };
   }
 
   async function* read(ctx: SourceContext): AsyncGenerator<Page, void, undefined> {

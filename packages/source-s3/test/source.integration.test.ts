@@ -36,7 +36,12 @@ withS3('s3 source', () => {
       ...(client ? { client } : {}),
     });
 
-  async function run(config: Partial<S3SourceConfigInput>, bookmark?: JsonValue, batchSize = 100) {
+  async function run(
+    config: Partial<S3SourceConfigInput>,
+    bookmark?: JsonValue,
+    batchSize = 100,
+    onRecordError: 'fail' | 'dlq' = 'fail',
+  ) {
     const s = source(config);
     const pages: Page[] = [];
     for await (const page of s.read({
@@ -44,6 +49,7 @@ withS3('s3 source', () => {
       batchSize,
       signal: new AbortController().signal,
       logger: silentLogger,
+      onRecordError,
     })) {
       pages.push(page);
     }
@@ -160,6 +166,75 @@ withS3('s3 source', () => {
     const first = await run({ prefix: 'full/', incremental: false });
     const second = await run({ prefix: 'full/', incremental: false }, first.bookmark);
     expect(second.records).toEqual(first.records);
+  });
+
+  it('with onRecordError dlq, bad lines and ragged rows come as rejected records with object, line and offset', async () => {
+    const c = bucket.client();
+    await putObject(c, bucket.name, 'bad/a.jsonl', '{"id":1}\n{"id":2,oops\n{"id":3}\n');
+    await putObject(c, bucket.name, 'bad/b.csv.gz', gzipSync('id,name\n4,d\n5,e,extra\n6,f\n'));
+    const { pages, records } = await run({ prefix: 'bad/' }, undefined, 100, 'dlq');
+    expect(records.map((r) => Number(r.id))).toEqual([1, 3, 4, 6]);
+    const rejected = pages.flatMap((p) => p.rejected ?? []);
+    expect(rejected.map(({ raw, position }) => ({ raw, position }))).toEqual([
+      { raw: '{"id":2,oops', position: { object: `s3://${bucket.name}/bad/a.jsonl`, line: 2, offset: 9 } },
+      { raw: '5,e,extra', position: { object: `s3://${bucket.name}/bad/b.csv.gz`, line: 3, offset: 12 } },
+    ]);
+    expect(String((rejected[0]?.error as Error).message)).toContain('bad/a.jsonl:2: invalid JSON');
+    // By default the first one fails the read, saying how to dead-letter instead.
+    const error = await run({ prefix: 'bad/' }).catch((e: unknown) => e);
+    expect((error as Error).message).toContain('set on_record_error: dlq');
+  });
+
+  describe('max_record_bytes', () => {
+    const huge = `{"id":26,"blob":"${'x'.repeat(5000)}"}\n`;
+    const text = `${encodeJsonlText(rows(1, 25))}${huge}${encodeJsonlText(rows(27, 1))}`;
+    const cap = `larger than max_record_bytes (4096 bytes). Does the file have line breaks? Raise max_record_bytes`;
+
+    for (const variant of [
+      { name: 'plain (resumed by a Range request)', key: 'mrb/plain/big.jsonl', body: () => text },
+      { name: 'gzip (resumed by skipping)', key: 'mrb/gz/big.jsonl.gz', body: () => gzipSync(text) },
+    ]) {
+      it(`fails on a record over the cap naming the object, line and byte offset: ${variant.name}`, async () => {
+        await putObject(bucket.client(), bucket.name, variant.key, variant.body());
+        const prefix = variant.key;
+        const offset = Buffer.byteLength(encodeJsonlText(rows(1, 25)));
+        const expected = `s3://${bucket.name}/${variant.key}:26: the record starting at byte ${offset} is ${cap}`;
+        const error = await run({ prefix, max_record_bytes: 4096 }, undefined, 10).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(DecodeError);
+        expect((error as DecodeError).code).toBe('SOURCE_FAILED');
+        expect((error as Error).message.startsWith(expected)).toBe(true);
+        expect((error as DecodeError).offset).toBe(offset);
+        // Resumed inside the object after its first page (the source holds one page back, so the
+        // decoder has read 20 records by then): the same line and offset.
+        const s = source({ prefix, max_record_bytes: 4096 });
+        const pages: Page[] = [];
+        for await (const page of s.read({
+          bookmark: undefined,
+          batchSize: 10,
+          signal: new AbortController().signal,
+          logger: silentLogger,
+        })) {
+          pages.push(page);
+          if (pages.length === 1) break;
+        }
+        await s.close?.();
+        const resumed = await run({ prefix, max_record_bytes: 4096 }, pages[0]?.bookmark, 10).catch(
+          (e: unknown) => e,
+        );
+        expect((resumed as Error).message.startsWith(expected)).toBe(true);
+        // Raised, the object reads to its end.
+        const all = await run({ prefix, max_record_bytes: 8192 }, undefined, 10);
+        expect(all.records.map((r) => r.id)).toEqual(Array.from({ length: 27 }, (_, i) => i + 1));
+      });
+    }
+
+    it('defaults to 64 MiB, at most 512 MiB', () => {
+      expect(s3SourceConfigSchema.parse(base()).max_record_bytes).toBe(64 * 1024 * 1024);
+      expect(s3SourceConfigSchema.safeParse({ ...base(), max_record_bytes: 0 }).success).toBe(false);
+      expect(
+        s3SourceConfigSchema.safeParse({ ...base(), max_record_bytes: 512 * 1024 * 1024 + 1 }).success,
+      ).toBe(false);
+    });
   });
 
   describe('bad input', () => {

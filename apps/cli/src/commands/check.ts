@@ -1,8 +1,9 @@
 /**
  * `faucet check [config]`: a doctor for a pipeline file. For every row that does not depend on a
  * parent record: create its source and run `check()` (can it reach and read what it is configured
- * for?), print `status()` facts when the source has them (e.g. a CDC slot's lag in bytes), and show
- * what the state store holds under the row's state key. Nothing is read through or written.
+ * for?), show what the state store holds under the row's state key, and print `status(bookmark)`
+ * facts when the source has them (e.g. a CDC slot's lag in bytes, the objects an S3 source has not
+ * read since the stored bookmark). Nothing is read through or written.
  * Exit 0 when every check passed, 1 otherwise.
  */
 import {
@@ -14,6 +15,7 @@ import {
   type Source,
   type SourceDescriptor,
   silentLogger,
+  unwrapState,
 } from '@faucet/core';
 import type { LoadedPipeline, LoadedRow } from '../config/load.js';
 import { loadPipeline } from '../config/load.js';
@@ -33,6 +35,36 @@ function problem(error: unknown, pipeline: LoadedPipeline): JsonObject {
   return isFaucetError(error) ? { code: error.code, message } : { message };
 }
 
+type Env = { logger: typeof silentLogger; redactor: LoadedPipeline['redactor'] };
+
+/** What the state store holds under the row's state key, into `report`; returns the bookmark. */
+async function readStoredState(
+  row: LoadedRow,
+  report: RowReport,
+  pipeline: LoadedPipeline,
+  stores: ReturnType<typeof createStateStores>,
+  env: Env,
+): Promise<JsonValue | undefined> {
+  const connector = row.connectors.state;
+  if (!connector) {
+    report.state = 'none configured (runs are not resumable)';
+    return undefined;
+  }
+  try {
+    const store = await stores.open(connector, env);
+    const value = (await store.get(report.state_key)) as JsonValue | undefined;
+    if (value === undefined) report.state = 'no checkpoint yet';
+    else if (isStateEnvelope(value)) {
+      report.state = { bookmark: value.bookmark, updated_at: value.updated_at };
+    } else report.state = { value };
+    return unwrapState(value).bookmark;
+  } catch (error) {
+    report.status = 'failed';
+    report.state_error = problem(error, pipeline);
+    return undefined;
+  }
+}
+
 async function checkRow(
   row: LoadedRow,
   pipeline: LoadedPipeline,
@@ -49,42 +81,36 @@ async function checkRow(
     report.reason = `its config depends on each "${row.parent ?? 'parent'}" record; checked when its parent runs`;
     return report;
   }
-  const env = { logger: silentLogger, redactor: pipeline.redactor };
+  const env: Env = { logger: silentLogger, redactor: pipeline.redactor };
   let source: Source | undefined;
   try {
     source = await (row.connectors.source.descriptor as SourceDescriptor<unknown>).create(
       row.connectors.source.config,
       env,
     );
+    // A source's own state key (a CDC slot) decides where the stored bookmark is.
     if (source.stateKey !== undefined) report.state_key = source.stateKey;
+  } catch (error) {
+    report.status = 'failed';
+    report.error = problem(error, pipeline);
+  }
+  const bookmark = await readStoredState(row, report, pipeline, stores, env);
+  if (!source) return report;
+  try {
     if (source.check) {
       await source.check();
       report.check = 'passed';
     } else {
       report.check = 'not available';
     }
-    if (source.status) report.facts = pipeline.redactor.redactValue(await source.status()) as JsonObject;
+    if (source.status) {
+      report.facts = pipeline.redactor.redactValue(await source.status(bookmark)) as JsonObject;
+    }
   } catch (error) {
     report.status = 'failed';
     report.error = problem(error, pipeline);
   } finally {
-    await source?.close?.().catch(() => {});
-  }
-  const connector = row.connectors.state;
-  if (!connector) {
-    report.state = 'none configured (runs are not resumable)';
-    return report;
-  }
-  try {
-    const store = await stores.open(connector, env);
-    const value = (await store.get(report.state_key)) as JsonValue | undefined;
-    if (value === undefined) report.state = 'no checkpoint yet';
-    else if (isStateEnvelope(value)) {
-      report.state = { bookmark: value.bookmark, updated_at: value.updated_at };
-    } else report.state = { value };
-  } catch (error) {
-    report.status = 'failed';
-    report.state_error = problem(error, pipeline);
+    await source.close?.().catch(() => {});
   }
   return report;
 }

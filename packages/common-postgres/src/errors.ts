@@ -4,12 +4,15 @@
  */
 import {
   AuthError,
+  CancelledError,
   ConnectionError,
   errorMessage,
   type FaucetError,
   type FaucetErrorOptions,
+  isFaucetError,
   isNetworkError,
   type Redactor,
+  SourceError,
 } from '@faucet/core';
 
 /** The connector id every PostgreSQL package reports. */
@@ -105,4 +108,32 @@ export function mapPgError(error: unknown, mapping: PgErrorMapping): FaucetError
 export function redactPgError(error: FaucetError, redactor: Redactor): FaucetError {
   error.message = redactor.redact(error.message);
   return redactor.redactError(error);
+}
+
+/** How a source names what failed: `mapPgError`'s mapping with a SourceError for other failures. */
+export interface SourceErrorContext extends Omit<PgErrorMapping, 'failure'> {
+  /** The connector a cancellation is reported for (`postgres`, `postgres-cdc`). */
+  connector: string;
+  redactor: Redactor;
+  /** Once aborted, whatever failed is reported as the cancellation it followed from. */
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * A source's FaucetError for anything the client threw: a FaucetError passes through, a failure after
+ * `signal` aborted is a CancelledError, anything else goes through `mapPgError`; secrets are scrubbed.
+ */
+export function wrapSourcePgError(error: unknown, context: SourceErrorContext): FaucetError {
+  if (isFaucetError(error)) return error;
+  const { name, server, action, serverText, connector, redactor, signal } = context;
+  const wrapped = signal?.aborted
+    ? new CancelledError(`${name} (${server}): ${action} was cancelled`, { cause: error, connector })
+    : mapPgError(error, {
+        name,
+        server,
+        action,
+        serverText,
+        failure: (message, options) => new SourceError(message, options),
+      });
+  return redactPgError(wrapped, redactor);
 }

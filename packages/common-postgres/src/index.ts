@@ -19,6 +19,8 @@ export {
   type PgErrorMapping,
   redactPgError,
   type ServerError,
+  type SourceErrorContext,
+  wrapSourcePgError,
 } from './errors.js';
 export { failureOf, guardClient, lostConnection } from './guard.js';
 export { parseQualifiedName, quoteIdent, quoteQualified } from './identifiers.js';

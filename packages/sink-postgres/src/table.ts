@@ -2,12 +2,18 @@
  * The target table: its name (parsed, quoted), its columns and types from the catalog, whether an
  * upsert key has a unique index, and the `create_table` DDL.
  */
-import { quoteIdent, quoteQualified } from '@faucet/common-postgres';
+import { isServerError, quoteIdent, quoteQualified } from '@faucet/common-postgres';
 import { ConfigError, type FaucetRecord, type JsonValue } from '@faucet/core';
 import type pg from 'pg';
 import { type Column, inferColumnType } from './values.js';
 
 type Queryable = Pick<pg.ClientBase, 'query'>;
+
+const ALREADY_EXISTS = new Set(['42P07', '23505']);
+
+/** A CREATE that lost a race with another writer creating the same table. */
+export const isAlreadyExists = (error: unknown): boolean =>
+  isServerError(error) && ALREADY_EXISTS.has(error.code);
 
 export interface TableRef {
   oid: number;

@@ -6,18 +6,10 @@ import {
   CONNECTOR,
   createOwnedPool as createPgPool,
   guardClient,
-  mapPgError,
   type OwnedPool as PgOwnedPool,
-  redactPgError,
+  wrapSourcePgError,
 } from '@faucet/common-postgres';
-import {
-  CancelledError,
-  type FaucetError,
-  isFaucetError,
-  type Logger,
-  type Redactor,
-  SourceError,
-} from '@faucet/core';
+import type { FaucetError, Logger, Redactor } from '@faucet/core';
 
 /** One query as this source sends it. */
 export interface PostgresQuery {
@@ -85,18 +77,13 @@ export interface ErrorContext {
  * network errors become ConnectionError naming `host:port`; secrets are scrubbed from the whole chain.
  */
 export function wrapPgError(error: unknown, ctx: ErrorContext): FaucetError {
-  if (isFaucetError(error)) return error;
-  const wrapped = ctx.signal?.aborted
-    ? new CancelledError(`postgres source (${ctx.server}): ${ctx.action} was cancelled`, {
-        cause: error,
-        connector: CONNECTOR,
-      })
-    : mapPgError(error, {
-        name: 'postgres source',
-        server: ctx.server,
-        action: ctx.action,
-        serverText: (e) => `${e.message} (SQLSTATE ${e.code})`,
-        failure: (message, options) => new SourceError(message, options),
-      });
-  return redactPgError(wrapped, ctx.redactor);
+  return wrapSourcePgError(error, {
+    name: 'postgres source',
+    server: ctx.server,
+    action: ctx.action,
+    serverText: (e) => `${e.message} (SQLSTATE ${e.code})`,
+    connector: CONNECTOR,
+    redactor: ctx.redactor,
+    signal: ctx.signal,
+  });
 }

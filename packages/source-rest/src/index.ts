@@ -8,14 +8,11 @@ import { type RestSourceConfig, restSourceConfigSchema } from './config.js';
 import { createRestSource } from './source.js';
 
 export {
-  durationMs,
   type RestSourceConfig,
   type RestSourceConfigInput,
   restSourceConfigSchema,
 } from './config.js';
-export { first as jsonPathFirst, select as jsonPathSelect } from './jsonpath.js';
 export { extractRecords, nextFromLinkHeader } from './pagination.js';
-export { partitionId } from './partitions.js';
 export { inferSchema } from './schema.js';
 export { createRestSource, type RestSourceOptions } from './source.js';
 

@@ -18,8 +18,9 @@ import {
   stateKeyProblem,
   unwrapState,
 } from '@faucet/core';
-import { createRestSource, partitionId } from '@faucet/source-rest';
+import { createRestSource } from '@faucet/source-rest';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { partitionId } from '../src/partitions.js';
 import { json, noSleep, readAll, startServer, type TestServer } from './helpers.js';
 
 let server: TestServer | undefined;

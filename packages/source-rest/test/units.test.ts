@@ -1,14 +1,9 @@
 import { ConfigError, isFaucetError, silentLogger } from '@faucet/core';
-import restSource, {
-  createRestSource,
-  durationMs,
-  extractRecords,
-  inferSchema,
-  jsonPathFirst,
-  jsonPathSelect,
-} from '@faucet/source-rest';
+import restSource, { createRestSource, extractRecords, inferSchema } from '@faucet/source-rest';
 import { instantiate } from '@faucet/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
+import { durationMs } from '../src/config.js';
+import { first as jsonPathFirst, select as jsonPathSelect } from '../src/jsonpath.js';
 import { json, readAll, startServer, type TestServer } from './helpers.js';
 
 let server: TestServer | undefined;

@@ -4,6 +4,7 @@
  *   for await (const { records, offset } of decodeRecords('csv', stream, { name: path })) …
  *   const encoder = createCsvEncoder(); sink.write(encoder.encode(records));
  */
+export { MAX_RECORD_BYTES_LIMIT, parquetWriteConfigShape, textReadConfigShape } from './config-shapes.js';
 export {
   type CsvDecodeOptions,
   type CsvHeader,

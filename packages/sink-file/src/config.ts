@@ -1,5 +1,6 @@
 /** The `file` sink's config, as a user writes it under `sink.config`, and how it may be used. */
 import type { ConfigIssue, SinkUse } from '@faucet/core';
+import { parquetWriteConfigShape } from '@faucet/formats';
 import { z } from 'zod';
 
 export const fileSinkConfigSchema = z
@@ -38,20 +39,7 @@ export const fileSinkConfigSchema = z
       .describe(
         'csv/parquet: a field that is not a column (columns come from the first batch or the existing header)',
       ),
-    parquet_row_group_rows: z
-      .number()
-      .int()
-      .min(1)
-      .max(10_000_000)
-      .default(50_000)
-      .describe('parquet: rows per row group, at most'),
-    parquet_row_group_bytes: z
-      .number()
-      .int()
-      .min(64 * 1024)
-      .max(1024 * 1024 * 1024)
-      .default(16 * 1024 * 1024)
-      .describe('parquet: a row group also ends at about this many bytes of values, so memory stays flat'),
+    ...parquetWriteConfigShape(),
     buffer_bytes: z
       .number()
       .int()

@@ -1,5 +1,6 @@
 /** The `s3` sink's config, as a user writes it under `sink.config`. */
 import { credentialsIssue, s3ConnectionShape } from '@faucet/common-s3';
+import { parquetWriteConfigShape } from '@faucet/formats';
 import { z } from 'zod';
 import { templateIssue } from './template.js';
 
@@ -44,22 +45,7 @@ export const s3SinkConfigSchema = z
       .max(512 * 1024 * 1024)
       .default(8 * 1024 * 1024)
       .describe('Bytes per multipart upload part: memory holds about one part'),
-    parquet_row_group_rows: z
-      .number()
-      .int()
-      .min(1)
-      .max(10_000_000)
-      .default(50_000)
-      .describe('parquet: rows per row group, at most'),
-    parquet_row_group_bytes: z
-      .number()
-      .int()
-      .min(64 * 1024)
-      .max(1024 * 1024 * 1024)
-      .default(16 * 1024 * 1024)
-      .describe(
-        'parquet: a row group also ends when its values reach about this many bytes (strings by length, numbers 8): memory stays flat however wide the rows',
-      ),
+    ...parquetWriteConfigShape(),
     on_unknown_field: z
       .enum(['error', 'ignore'])
       .default('error')

@@ -1,12 +1,7 @@
 /** The `file` source's config, as a user writes it under `source.config`. */
 import { replicationMethodSchema } from '@faucet/core';
+import { textReadConfigShape } from '@faucet/formats';
 import { z } from 'zod';
-
-const oneChar = (what: string) =>
-  z
-    .string()
-    .length(1, `${what} must be exactly one character`)
-    .refine((c) => c !== '\n' && c !== '\r', `${what} cannot be a line break`);
 
 export const fileSourceConfigSchema = z
   .strictObject({
@@ -34,30 +29,7 @@ export const fileSourceConfigSchema = z
       .max(1_000_000)
       .optional()
       .describe('Records per page; default: the pipeline batch size'),
-    has_headers: z
-      .boolean()
-      .default(true)
-      .describe('csv: the first row names the columns (else column_1..N)'),
-    delimiter: oneChar('delimiter').default(',').describe('csv: field separator'),
-    quote: oneChar('quote').default('"').describe('csv: quote character'),
-    typed: z
-      .boolean()
-      .default(false)
-      .describe('csv: convert integers, floats, true/false and empty fields (null); default: all strings'),
-    flexible: z
-      .boolean()
-      .default(false)
-      .describe('csv: accept rows with more or fewer fields than the header'),
-    max_record_bytes: z
-      .number()
-      .int()
-      .min(1)
-      .max(512 * 1024 * 1024)
-      .default(64 * 1024 * 1024)
-      .describe(
-        'csv/jsonl/json: largest record in bytes (not counting its line break) before reading fails with an error naming ' +
-          'the file, line and byte offset; bounds memory when a file lacks line breaks or leaves a quote open',
-      ),
+    ...textReadConfigShape('file'),
     replication_method: replicationMethodSchema,
     allow_empty: z
       .boolean()

@@ -1,12 +1,7 @@
 /** The `s3` source's config, as a user writes it under `source.config`. */
 import { credentialsIssue, s3ConnectionShape } from '@faucet/common-s3';
+import { textReadConfigShape } from '@faucet/formats';
 import { z } from 'zod';
-
-const oneChar = (what: string) =>
-  z
-    .string()
-    .length(1, `${what} must be exactly one character`)
-    .refine((c) => c !== '\n' && c !== '\r', `${what} cannot be a line break`);
 
 export const s3SourceConfigSchema = z
   .strictObject({
@@ -67,30 +62,7 @@ export const s3SourceConfigSchema = z
       .optional()
       .describe('Records per page; default: the pipeline batch size'),
     encoding: z.enum(['utf8', 'latin1']).default('utf8').describe('Text encoding of csv/jsonl/json objects'),
-    has_headers: z
-      .boolean()
-      .default(true)
-      .describe('csv: the first row names the columns (else column_1..N)'),
-    delimiter: oneChar('delimiter').default(',').describe('csv: field separator'),
-    quote: oneChar('quote').default('"').describe('csv: quote character'),
-    typed: z
-      .boolean()
-      .default(false)
-      .describe('csv: convert integers, floats, true/false and empty fields (null); default: all strings'),
-    flexible: z
-      .boolean()
-      .default(false)
-      .describe('csv: accept rows with more or fewer fields than the header'),
-    max_record_bytes: z
-      .number()
-      .int()
-      .min(1)
-      .max(512 * 1024 * 1024)
-      .default(64 * 1024 * 1024)
-      .describe(
-        'csv/jsonl/json: largest record in (decompressed) bytes before reading fails with an error naming the ' +
-          'object, line and byte offset; bounds memory when an object lacks line breaks or leaves a quote open',
-      ),
+    ...textReadConfigShape('object', '(decompressed) bytes'),
   })
   .superRefine((config, ctx) => {
     const issue = credentialsIssue(config);

@@ -25,6 +25,7 @@ import {
   assertBuilt,
   CLI_DIR,
   cleanupTempDirs,
+  countLines,
   readJsonl,
   readStateDir,
   runCli,
@@ -289,8 +290,9 @@ ${sinkExtra}`;
     const produced = new Promise<number | null>((resolve) => producer.on('close', resolve));
 
     const run = startCli(['run', 'streaming.yaml'], { cwd: dir, env, timeoutMs: 180_000 });
+    // Counted by line breaks: the file is being written, and its last line may be half there.
     const out = join(dir, 'out.jsonl');
-    await waitFor(() => readJsonl(out).length >= 2000, 'the run to be under way', 90_000);
+    await waitFor(() => countLines(out) >= 2000, 'the run to be under way', 90_000);
     run.child.kill('SIGTERM');
     const result = await run.done;
     expect(result.code, result.stderr).toBe(143);

@@ -1,9 +1,8 @@
 /** The `faucet` command line: commands, flags and exit codes (see README.md). */
 import type { LogLevel } from '@faucet/core';
 import { Command, CommanderError, Option } from 'commander';
+import { cliVersion } from './cli-package.js';
 import type { InitOptions } from './commands/init.js';
-import { cliPackageDir } from './discovery/locations.js';
-import { readPackage } from './discovery/manifest.js';
 import { DEFAULT_METRICS_HOST, port, positiveInt, seconds } from './flags.js';
 import { type CliIo, ExitCode, processIo, writeLine } from './io.js';
 
@@ -28,10 +27,6 @@ const outputOption = () =>
     .choices(['text', 'json'])
     .default('text');
 
-function version(): string {
-  return readPackage(cliPackageDir())?.version ?? '0.0.0';
-}
-
 /** Build the program. Each action stores its exit code in `exit`. */
 function program(io: CliIo, exit: { code: number }): Command {
   const run = (fn: () => Promise<number> | number) => async () => {
@@ -39,7 +34,7 @@ function program(io: CliIo, exit: { code: number }): Command {
   };
   const root = new Command('faucet')
     .description('Move records from a source to a sink, incrementally and resumably.')
-    .version(version(), '-V, --version')
+    .version(cliVersion(), '-V, --version')
     .showHelpAfterError('(run faucet --help for usage)')
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),

@@ -1,23 +1,30 @@
 /**
- * @faucet/cli as a library: the same loading, checking and running `faucet` does, for tools that
- * want to drive pipeline files from code.
+ * @faucet/cli as a library: `main` runs the command line. The loading, checking and running of
+ * pipeline files lives in @faucet/pipeline; it is re-exported here for tools written against the
+ * CLI's earlier exports.
  */
-export { main } from './cli.js';
-export { type LoadedPipeline, type LoadedRow, type LoadOptions, loadPipeline } from './config/load.js';
-export type { ParentTemplate } from './config/template.js';
+
 export {
-  createDiscovery,
-  type Discovery,
-  type InstalledConnector,
-  listInstalledConnectors,
-  searchLocations,
-} from './discovery/index.js';
-export {
+  buildPipelineJsonSchema,
   ConnectorLoadError,
   ConnectorNotFoundError,
+  createDiscovery,
+  type Discovery,
+  type ExecuteOptions,
+  type ExecutionReport,
+  executePipeline,
+  type InstalledConnector,
+  type LoadedPipeline,
+  type LoadedRow,
+  type LoadOptions,
   type LocatedIssue,
+  listInstalledConnectors,
+  loadPipeline,
+  type ParentTemplate,
   PipelineFileError,
+  type RowOutcome,
+  type SchemaPlugin,
+  searchLocations,
   UsageError,
-} from './errors.js';
-export { type ExecuteOptions, type ExecutionReport, executePipeline, type RowOutcome } from './executor.js';
-export { buildPipelineJsonSchema, type SchemaPlugin } from './pipeline-json-schema.js';
+} from '@faucet/pipeline';
+export { main } from './cli.js';

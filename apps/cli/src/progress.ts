@@ -5,8 +5,7 @@
  * progress line for each running invocation every few seconds.
  */
 import type { JsonObject, Logger, LogLevel, ProgressEvent } from '@faucet/core';
-import type { ExecutionObserver, InvocationInfo, RowOutcome } from './executor.js';
-import type { InvocationOutcome } from './runtime/invocation.js';
+import type { ExecutionObserver, InvocationInfo, InvocationOutcome, RowOutcome } from '@faucet/pipeline';
 
 export interface Display extends ExecutionObserver {
   /** Print a line (a log message) without disturbing the live lines. */

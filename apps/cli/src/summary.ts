@@ -1,6 +1,6 @@
 /** The end-of-run summary: readable lines on stderr, or one JSON document on stdout (`--output json`). */
 import type { FaucetError, JsonObject, JsonValue, Redactor } from '@faucet/core';
-import type { ExecutionReport } from './executor.js';
+import type { ExecutionReport } from '@faucet/pipeline';
 import { describeOutcome } from './progress.js';
 
 function errorJson(error: FaucetError | undefined): JsonObject | undefined {

@@ -1,8 +1,8 @@
+import { buildPipelineJsonSchema } from '@faucet/pipeline';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { collectSchemaPlugins } from '../src/commands/schema.js';
-import { buildPipelineJsonSchema } from '../src/pipeline-json-schema.js';
 import { cleanupTempDirs, fakePluginDir, tempDir } from './helpers.js';
 
 afterAll(cleanupTempDirs);

@@ -23,7 +23,17 @@ export {
   waitForElasticsearch,
   withElasticsearch,
 } from './elasticsearch.js';
-
+export {
+  cleanupTempDirs,
+  FAKE_SINK,
+  FAKE_SOURCE,
+  type FixturePackage,
+  fakePluginDir,
+  linkRuntime,
+  tempDir,
+  write,
+  writePackage,
+} from './fixtures.js';
 export {
   committedOffsets,
   createTopic,

@@ -17,10 +17,9 @@ import {
   silentLogger,
   unwrapState,
 } from '@faucet/core';
-import type { LoadedPipeline, LoadedRow } from '../config/load.js';
-import { loadPipeline } from '../config/load.js';
+import { createStateStores, type LoadedPipeline, type LoadedRow, loadPipeline } from '@faucet/pipeline';
+import { cliHost } from '../cli-package.js';
 import { type CliIo, ExitCode, writeLine } from '../io.js';
-import { createStateStores } from '../runtime/state-stores.js';
 import { enterConfigDir, loadOrReport } from './common.js';
 
 interface RowReport extends JsonObject {
@@ -131,7 +130,7 @@ export async function checkCommand(
   io: CliIo,
 ): Promise<number> {
   const pipeline = await loadOrReport(
-    () => loadPipeline(config, { env: io.env, cwd: io.cwd }),
+    () => loadPipeline(config, { env: io.env, cwd: io.cwd, host: cliHost() }),
     options.output,
     io,
   );

@@ -1,7 +1,6 @@
 /** Helpers shared by the commands. */
 import { errorMessage, isFaucetError, Redactor, redactUrlPasswords } from '@faucet/core';
-import type { LoadedPipeline, LoadedRow } from '../config/load.js';
-import { PipelineFileError, UsageError } from '../errors.js';
+import { type LoadedPipeline, type LoadedRow, PipelineFileError, UsageError } from '@faucet/pipeline';
 import { type CliIo, ExitCode, writeLine } from '../io.js';
 
 /**

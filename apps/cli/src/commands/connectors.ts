@@ -4,9 +4,14 @@
  */
 import { dirname } from 'node:path';
 import { builtinTransforms, type JsonObject } from '@faucet/core';
-import { findConfigFile } from '../config/find.js';
-import { corePackage } from '../discovery/builtins.js';
-import { type InstalledConnector, listInstalledConnectors, searchLocations } from '../discovery/index.js';
+import {
+  corePackage,
+  findConfigFile,
+  type InstalledConnector,
+  listInstalledConnectors,
+  searchLocations,
+} from '@faucet/pipeline';
+import { cliHost } from '../cli-package.js';
 import { type CliIo, ExitCode, writeLine } from '../io.js';
 
 export interface ConnectorsOptions {
@@ -20,6 +25,7 @@ export function discoveryLocations(io: CliIo, config: string | undefined) {
   return searchLocations({
     cwd: io.cwd,
     pluginPath: io.env.FAUCET_PLUGIN_PATH ?? '',
+    host: cliHost(),
     ...(configDir ? { configDir } : {}),
   });
 }

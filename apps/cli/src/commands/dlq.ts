@@ -21,8 +21,8 @@ import {
   safeLogger,
   unwrapEnvelope,
 } from '@faucet/core';
-import { type LoadedPipeline, type LoadedRow, loadPipeline } from '../config/load.js';
-import { UsageError } from '../errors.js';
+import { type LoadedPipeline, type LoadedRow, loadPipeline, UsageError } from '@faucet/pipeline';
+import { cliHost } from '../cli-package.js';
 import { type CliIo, ExitCode, writeLine } from '../io.js';
 import { createCliLogger } from '../progress.js';
 import { enterConfigDir } from './common.js';
@@ -150,7 +150,7 @@ export async function dlqInspectCommand(
   options: { limit: number; row?: string; output?: 'text' | 'json' },
   io: CliIo,
 ): Promise<number> {
-  const pipeline = await loadPipeline(config, { env: io.env, cwd: io.cwd });
+  const pipeline = await loadPipeline(config, { env: io.env, cwd: io.cwd, host: cliHost() });
   const files = dlqFiles(pipeline, options.row);
   const summaries = [];
   for (const file of files) summaries.push(await summariseDlq(file.path, options.limit));
@@ -215,7 +215,7 @@ export async function dlqReplayCommand(
   options: { row?: string; output?: 'text' | 'json' },
   io: CliIo,
 ): Promise<number> {
-  const pipeline = await loadPipeline(config, { env: io.env, cwd: io.cwd });
+  const pipeline = await loadPipeline(config, { env: io.env, cwd: io.cwd, host: cliHost() });
   const files = dlqFiles(pipeline, options.row);
   enterConfigDir(pipeline);
   const redactor = pipeline.redactor;

@@ -1,8 +1,7 @@
 /** `faucet init [file]`: write a commented starter pipeline file; never overwrites one. */
 import { writeFileSync } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
-import { NAME_PATTERN } from '../config/schema.js';
-import { UsageError } from '../errors.js';
+import { NAME_PATTERN, UsageError } from '@faucet/pipeline';
 import { type CliIo, ExitCode, writeLine } from '../io.js';
 
 export function starterPipeline(name: string): string {

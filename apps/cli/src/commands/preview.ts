@@ -2,12 +2,10 @@
  * `faucet preview [config] --limit N`: read from the start (no state is read or stored), apply the
  * transforms, and print the first N records as JSON lines on stdout. The sink is not created.
  */
-import { loadPipeline } from '../config/load.js';
-import { UsageError } from '../errors.js';
+import { createStateStores, loadPipeline, runInvocation, UsageError } from '@faucet/pipeline';
+import { cliHost } from '../cli-package.js';
 import { type CliIo, ExitCode, writeLine } from '../io.js';
 import { createCliLogger } from '../progress.js';
-import { runInvocation } from '../runtime/invocation.js';
-import { createStateStores } from '../runtime/state-stores.js';
 import { enterConfigDir, errorText, pickRow } from './common.js';
 
 export async function previewCommand(
@@ -15,7 +13,7 @@ export async function previewCommand(
   options: { limit: number; row?: string },
   io: CliIo,
 ): Promise<number> {
-  const pipeline = await loadPipeline(config, { env: io.env, cwd: io.cwd });
+  const pipeline = await loadPipeline(config, { env: io.env, cwd: io.cwd, host: cliHost() });
   const row = pickRow(pipeline, options.row, 'preview');
   if (row.parent !== undefined) {
     throw new UsageError(

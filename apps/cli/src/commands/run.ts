@@ -9,15 +9,11 @@
  * stopped when the run ends, whatever its outcome.
  */
 import { type LogLevel, silentLogger } from '@faucet/core';
-import { loadPipeline } from '../config/load.js';
-import { cliPackageDir } from '../discovery/index.js';
-import { readPackage } from '../discovery/manifest.js';
-import { UsageError } from '../errors.js';
-import { executePipeline } from '../executor.js';
+import { assertRunnable, executePipeline, loadPipeline, UsageError } from '@faucet/pipeline';
+import { cliHost, cliVersion } from '../cli-package.js';
 import { DEFAULT_METRICS_HOST } from '../flags.js';
 import { type CliIo, ExitCode, writeLine } from '../io.js';
 import { createCliLogger, createDisplay } from '../progress.js';
-import { assertRunnable } from '../runtime/run-checks.js';
 import { type SummaryContext, summaryJson, summaryText } from '../summary.js';
 import { startTelemetry } from '../telemetry/index.js';
 import { enterConfigDir, loadOrReport } from './common.js';
@@ -52,7 +48,7 @@ export async function runCommand(
   checkMetricsOptions(options);
   const pipeline = await loadOrReport(
     async () => {
-      const loaded = await loadPipeline(config, { env: io.env, cwd: io.cwd });
+      const loaded = await loadPipeline(config, { env: io.env, cwd: io.cwd, host: cliHost() });
       // What the engine would refuse is refused here, before anything runs, with exit 2 (as validate).
       if (!options.dryRun) {
         const previous = process.cwd();
@@ -74,7 +70,7 @@ export async function runCommand(
   let log = (line: string): void => writeLine(io.stderr, line);
   const telemetry = await startTelemetry({
     env: io.env,
-    serviceVersion: () => readPackage(cliPackageDir())?.version ?? '0.0.0',
+    serviceVersion: cliVersion,
     warn: (message) => log(pipeline.redactor.redact(`warn ${message}`)),
     ...(options.metricsPort === undefined
       ? {}

@@ -4,12 +4,16 @@
  * out with a warning on stderr.
  */
 import { builtinTransforms, configJsonSchema, errorMessage } from '@faucet/core';
-import { BUILTIN_CONNECTORS } from '../discovery/builtins.js';
-import { listInstalledConnectors } from '../discovery/index.js';
-import { loadDescriptor } from '../discovery/load.js';
-import { packageEntry, readPackage } from '../discovery/manifest.js';
+import {
+  BUILTIN_CONNECTORS,
+  buildPipelineJsonSchema,
+  listInstalledConnectors,
+  loadDescriptor,
+  packageEntry,
+  readPackage,
+  type SchemaPlugin,
+} from '@faucet/pipeline';
 import { type CliIo, ExitCode, writeLine } from '../io.js';
-import { buildPipelineJsonSchema, type SchemaPlugin } from '../pipeline-json-schema.js';
 import { discoveryLocations } from './connectors.js';
 
 export async function collectSchemaPlugins(

@@ -12,10 +12,15 @@ import {
   silentLogger,
   wrapState,
 } from '@faucet/core';
-import { type LoadedPipeline, type LoadedRow, loadPipeline } from '../config/load.js';
-import { UsageError } from '../errors.js';
+import {
+  createStateStores,
+  type LoadedPipeline,
+  type LoadedRow,
+  loadPipeline,
+  UsageError,
+} from '@faucet/pipeline';
+import { cliHost } from '../cli-package.js';
 import { type CliIo, ExitCode, writeLine } from '../io.js';
-import { createStateStores } from '../runtime/state-stores.js';
 import { enterConfigDir } from './common.js';
 
 export interface StateOptions {
@@ -53,7 +58,7 @@ async function withStore<T>(
   io: CliIo,
   action: (store: StateStore, row: LoadedRow, pipeline: LoadedPipeline) => Promise<T>,
 ): Promise<T> {
-  const pipeline = await loadPipeline(options.config, { env: io.env, cwd: io.cwd });
+  const pipeline = await loadPipeline(options.config, { env: io.env, cwd: io.cwd, host: cliHost() });
   const row = stateRow(pipeline, options.row);
   enterConfigDir(pipeline);
   const stores = createStateStores();

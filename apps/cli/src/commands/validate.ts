@@ -6,10 +6,15 @@
  * Nothing is read or written.
  */
 import { type JsonObject, silentLogger } from '@faucet/core';
-import type { LoadedConnector, LoadedPipeline, LoadedRow } from '../config/load.js';
-import { loadPipeline } from '../config/load.js';
+import {
+  assertRunnable,
+  type LoadedConnector,
+  type LoadedPipeline,
+  type LoadedRow,
+  loadPipeline,
+} from '@faucet/pipeline';
+import { cliHost } from '../cli-package.js';
 import { type CliIo, ExitCode, writeLine } from '../io.js';
-import { assertRunnable } from '../runtime/run-checks.js';
 import { loadOrReport } from './common.js';
 
 function connectorJson(c: LoadedConnector): JsonObject {
@@ -60,7 +65,7 @@ export async function validateCommand(
 ): Promise<number> {
   const pipeline = await loadOrReport(
     async () => {
-      const loaded = await loadPipeline(config, { env: io.env, cwd: io.cwd });
+      const loaded = await loadPipeline(config, { env: io.env, cwd: io.cwd, host: cliHost() });
       await assertRunnable(loaded, silentLogger);
       return loaded;
     },

@@ -6,7 +6,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { UsageError } from '../errors.js';
+import { UsageError } from '@faucet/pipeline';
 
 export interface MetricsServer {
   /** http://host:port/metrics with the port actually bound (also for port 0). */

@@ -1,14 +1,15 @@
 /**
  * Where connector packages are looked for, in order (ARCHITECTURE §8): the pipeline file's
- * directory, the working directory, each entry of FAUCET_PLUGIN_PATH, then the CLI's own
- * dependencies. The first two and the last walk up to the file-system root like Node does.
+ * directory, the working directory, each entry of FAUCET_PLUGIN_PATH, then the dependencies of the
+ * program that runs the pipeline (the `faucet` CLI's own, or this package's). The first two and the
+ * last walk up to the file-system root like Node does.
  */
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface SearchLocation {
-  /** `config directory`, `working directory`, `FAUCET_PLUGIN_PATH`, `faucet CLI`. */
+  /** `config directory`, `working directory`, `FAUCET_PLUGIN_PATH`, then the host's label (`faucet CLI`). */
   label: string;
   /** The directory the search starts from (for messages). */
   from: string;
@@ -22,8 +23,20 @@ export interface LocationOptions {
   cwd?: string;
   /** FAUCET_PLUGIN_PATH's value (path-delimited). */
   pluginPath?: string;
-  /** The CLI package directory; defaults to this package. */
-  cliDir?: string;
+  /**
+   * The program running the pipeline, searched last: the `faucet` CLI passes
+   * `{label: 'faucet CLI', dir: <its package directory>}`. Defaults to this package
+   * (`@faucet/pipeline`), whose `node_modules` walk reaches the application that installed it.
+   */
+  host?: PipelineHost;
+}
+
+/** A program that runs pipeline files, and whose own dependencies are searched for connectors. */
+export interface PipelineHost {
+  /** How the location is named in messages, e.g. `faucet CLI`. */
+  label: string;
+  /** Its package directory. */
+  dir: string;
 }
 
 function isDirectory(path: string): boolean {
@@ -58,19 +71,19 @@ export function nodeModulesUpFrom(dir: string): string[] {
   return out;
 }
 
-let cachedCliDir: string | undefined;
+let cachedOwnDir: string | undefined;
 
-/** The directory of the @faucet/cli package this code runs from. */
-export function cliPackageDir(): string {
-  if (cachedCliDir) return cachedCliDir;
+/** The directory of the @faucet/pipeline package this code runs from. */
+export function pipelinePackageDir(): string {
+  if (cachedOwnDir) return cachedOwnDir;
   let current = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const manifest = join(current, 'package.json');
     if (existsSync(manifest)) {
       try {
         const json = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown };
-        if (json.name === '@faucet/cli') {
-          cachedCliDir = current;
+        if (json.name === '@faucet/pipeline') {
+          cachedOwnDir = current;
           return current;
         }
       } catch {
@@ -81,8 +94,13 @@ export function cliPackageDir(): string {
     if (parent === current) break;
     current = parent;
   }
-  cachedCliDir = dirname(dirname(fileURLToPath(import.meta.url)));
-  return cachedCliDir;
+  cachedOwnDir = dirname(dirname(fileURLToPath(import.meta.url)));
+  return cachedOwnDir;
+}
+
+/** This package as the host, for programs that do not name themselves. */
+export function defaultHost(): PipelineHost {
+  return { label: '@faucet/pipeline', dir: pipelinePackageDir() };
 }
 
 /** The search locations, in order; a node_modules directory seen earlier is not searched again. */
@@ -115,7 +133,7 @@ export function searchLocations(options: LocationOptions = {}): SearchLocation[]
       nodeModules: fresh(isDirectory(nodeModules) ? [nodeModules] : []),
     });
   }
-  const cliDir = options.cliDir ?? cliPackageDir();
-  out.push({ label: 'faucet CLI', from: cliDir, nodeModules: fresh(nodeModulesUpFrom(cliDir)) });
+  const host = options.host ?? defaultHost();
+  out.push({ label: host.label, from: host.dir, nodeModules: fresh(nodeModulesUpFrom(host.dir)) });
   return out;
 }

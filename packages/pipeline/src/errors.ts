@@ -1,4 +1,4 @@
-/** The CLI's own errors: all FaucetError subclasses, so scripts can match on a stable `code`. */
+/** The errors of loading and running pipeline files: all FaucetError subclasses, so scripts can match on a stable `code`. */
 import { ConfigError, type ConfigIssue, FaucetError } from '@faucet/core';
 
 /** A config problem with the place it was written. */

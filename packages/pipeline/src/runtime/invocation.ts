@@ -23,6 +23,7 @@ import {
   type Source,
   type SourceDescriptor,
   safeLogger,
+  silentLogger,
   type Transform,
   toFaucetError,
   validateConfig,
@@ -30,7 +31,7 @@ import {
 import type { LoadedConnector, LoadedPipeline, LoadedRow } from '../config/load.js';
 import { mapTemplates } from '../config/template.js';
 import { capturingSink, discardingSink, jsonLinesSink } from './sinks.js';
-import { readOnlyStateStore, type StateStores } from './state-stores.js';
+import { createStateStores, readOnlyStateStore, type StateStores } from './state-stores.js';
 
 export type InvocationMode = 'run' | 'dry-run' | 'preview';
 
@@ -45,12 +46,16 @@ export interface InvocationTarget {
 }
 
 export interface InvocationOptions {
-  signal: AbortSignal;
-  mode: InvocationMode;
+  /** Cancels the invocation: the current page finishes and is checkpointed. */
+  signal?: AbortSignal;
+  /** Default `run`. */
+  mode?: InvocationMode;
   /** Stop after this many records reach the sink (state is then read-only). */
   limit?: number;
-  stateStores: StateStores;
-  logger: Logger;
+  /** Open state stores to share between invocations; by default one is opened and closed for this one. */
+  stateStores?: StateStores;
+  /** Default: silent. */
+  logger?: Logger;
   /** Where to put what this invocation's sink writes (a DAG parent's capture). */
   capture?: FaucetRecord[];
   /** `preview` writes JSON lines here. */
@@ -119,7 +124,10 @@ async function closeQuietly(what: string, close: (() => Promise<void>) | undefin
  * FullTable reads everything on every run; an appending sink then adds every row again, run after
  * run, although a state store is configured (which users take to mean "only new rows"). Said once.
  */
-function warnFullRefreshAppend(target: InvocationTarget, options: InvocationOptions): void {
+function warnFullRefreshAppend(
+  target: InvocationTarget,
+  options: InvocationOptions & { logger: Logger },
+): void {
   const { row } = target;
   // Once per run and kind of pairing, not per matrix row (a matrix of 200 rows would say it 200 times).
   const key = `full-refresh-append\u0000${row.source.type}\u0000${row.sink.type}`;
@@ -134,11 +142,33 @@ function warnFullRefreshAppend(target: InvocationTarget, options: InvocationOpti
   );
 }
 
-/** Run one invocation to its end. Never throws: failures come back in the outcome, secrets scrubbed. */
+/**
+ * Run one invocation to its end: create the row's connectors (a child's from its parent record),
+ * run the engine with the row's state store, close what was created. Never throws: failures come
+ * back in the outcome, secrets scrubbed.
+ */
 export async function runInvocation(
   target: InvocationTarget,
   options: InvocationOptions,
 ): Promise<InvocationOutcome> {
+  if (options.stateStores) return runWith(target, options as WithStores);
+  const stateStores = createStateStores();
+  try {
+    return await runWith(target, { ...options, stateStores });
+  } finally {
+    await stateStores.closeAll();
+  }
+}
+
+type WithStores = InvocationOptions & { stateStores: StateStores };
+
+async function runWith(target: InvocationTarget, given: WithStores): Promise<InvocationOutcome> {
+  const options = {
+    ...given,
+    signal: given.signal ?? new AbortController().signal,
+    mode: given.mode ?? 'run',
+    logger: given.logger ?? silentLogger,
+  } satisfies InvocationOptions;
   const { pipeline, row, stateKey } = target;
   const started = performance.now();
   const redactor = new Redactor().merge(pipeline.redactor);

@@ -1,6 +1,6 @@
 /**
  * Resolving a pipeline file's `type` to a connector package, without importing it. Locations are
- * searched in order (config directory, working directory, FAUCET_PLUGIN_PATH, the CLI's own
+ * searched in order (config directory, working directory, FAUCET_PLUGIN_PATH, the host program's own
  * dependencies); within a location the candidate names are tried most specific first. When nothing
  * fits, the error lists every place tried and the nearest installed ids.
  */

@@ -1,5 +1,5 @@
 /**
- * Sink wrappers the CLI puts around a row's sink: capturing what a DAG parent actually wrote (only
+ * Sink wrappers put around a row's sink: capturing what a DAG parent actually wrote (only
  * the fields its children read), and the sinks of `--dry-run` and `preview`.
  */
 import {

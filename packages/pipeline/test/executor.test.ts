@@ -2,10 +2,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { silentLogger } from '@faucet/core';
+import { cleanupTempDirs, fakePluginDir, tempDir, write } from '@faucet/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadPipeline } from '../src/config/load.js';
 import { type ExecutionObserver, executePipeline } from '../src/executor.js';
-import { cleanupTempDirs, fakePluginDir, tempDir, write } from './helpers.js';
 
 afterAll(cleanupTempDirs);
 

@@ -32,7 +32,7 @@ export function builtinConnector(kind: ConnectorKind, type: string): BuiltinConn
 
 let core: { version: string; dir: string } | undefined;
 
-/** Version and directory of the @faucet/core this CLI runs with. */
+/** Version and directory of the @faucet/core this package runs with. */
 export function corePackage(): { version: string; dir: string } {
   if (core) return core;
   const require = createRequire(import.meta.url);

@@ -5,10 +5,18 @@ import { type LocationOptions, type SearchLocation, searchLocations } from './lo
 import type { ConnectorKind } from './manifest.js';
 import { type ResolvedConnector, resolveConnector } from './resolve.js';
 
-export type { AnyDescriptor } from './builtins.js';
+export { type AnyDescriptor, BUILTIN_CONNECTORS, corePackage } from './builtins.js';
 export { type InstalledConnector, listInstalledConnectors } from './list.js';
-export { cliPackageDir, type SearchLocation, searchLocations } from './locations.js';
-export type { ConnectorKind } from './manifest.js';
+export { loadDescriptor } from './load.js';
+export {
+  defaultHost,
+  type LocationOptions,
+  type PipelineHost,
+  pipelinePackageDir,
+  type SearchLocation,
+  searchLocations,
+} from './locations.js';
+export { type ConnectorKind, type PackageInfo, packageEntry, readPackage } from './manifest.js';
 export type { ResolvedConnector } from './resolve.js';
 
 export interface Discovery {

@@ -9,7 +9,12 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, extname, isAbsolute, relative } from 'node:path';
 import { configJsonSchema, type Redactor, stateKeyProblem, type Transform } from '@faucet/core';
-import { type ConnectorKind, createDiscovery, type Discovery } from '../discovery/index.js';
+import {
+  type ConnectorKind,
+  createDiscovery,
+  type Discovery,
+  type PipelineHost,
+} from '../discovery/index.js';
 import { type LocatedIssue, PipelineFileError, UsageError } from '../errors.js';
 import { rowStateKey } from '../state-keys.js';
 import {
@@ -74,6 +79,8 @@ export interface LoadOptions {
   pluginPath?: string;
   cpus?: number;
   discovery?: Discovery;
+  /** The program running the file: its dependencies are the last place connectors are looked for. */
+  host?: PipelineHost;
 }
 
 function displayPath(file: string, cwd: string): string {
@@ -204,7 +211,12 @@ export async function loadPipeline(
 
   const discovery =
     options.discovery ??
-    createDiscovery({ configDir: dir, cwd, pluginPath: options.pluginPath ?? env.FAUCET_PLUGIN_PATH ?? '' });
+    createDiscovery({
+      configDir: dir,
+      cwd,
+      pluginPath: options.pluginPath ?? env.FAUCET_PLUGIN_PATH ?? '',
+      ...(options.host ? { host: options.host } : {}),
+    });
   const load = async (kind: ConnectorKind, spec: ConnectorSpec): Promise<LoadedConnector | undefined> => {
     let found: Awaited<ReturnType<Discovery['load']>>;
     try {

@@ -1,4 +1,12 @@
 import { join } from 'node:path';
+import {
+  cleanupTempDirs,
+  FAKE_SOURCE,
+  linkRuntime,
+  tempDir,
+  write,
+  writePackage,
+} from '@faucet/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDiscovery } from '../src/discovery/index.js';
 import { listInstalledConnectors } from '../src/discovery/list.js';
@@ -6,7 +14,6 @@ import { searchLocations } from '../src/discovery/locations.js';
 import { candidatePackageNames, isPathType } from '../src/discovery/names.js';
 import { resolveConnector } from '../src/discovery/resolve.js';
 import { ConnectorNotFoundError } from '../src/errors.js';
-import { cleanupTempDirs, FAKE_SOURCE, linkRuntime, tempDir, write, writePackage } from './helpers.js';
 
 afterAll(cleanupTempDirs);
 
@@ -29,7 +36,7 @@ function layout() {
     configDir: join(project, 'pipelines'),
     cwd,
     pluginPath: plugins,
-    cliDir: cli,
+    host: { label: 'faucet CLI', dir: cli },
   };
   return { root, project, cwd, plugins, cli, options, nm: (dir: string) => join(dir, 'node_modules') };
 }

@@ -1,11 +1,11 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are about ${…} interpolation syntax
 import { join } from 'node:path';
+import { cleanupTempDirs, tempDir, write } from '@faucet/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseDotEnv } from '../src/config/dotenv.js';
 import { dotEnvLookup } from '../src/config/env.js';
 import { interpolate, MAX_FILE_INTERPOLATION_BYTES } from '../src/config/interpolate.js';
 import { isParentTemplate, type ParentTemplate } from '../src/config/template.js';
-import { cleanupTempDirs, tempDir, write } from './helpers.js';
 
 afterAll(cleanupTempDirs);
 

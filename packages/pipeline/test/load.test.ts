@@ -1,9 +1,9 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are about ${…} interpolation syntax
 import { join } from 'node:path';
+import { cleanupTempDirs, fakePluginDir, tempDir, write } from '@faucet/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadPipeline } from '../src/config/load.js';
 import { PipelineFileError } from '../src/errors.js';
-import { cleanupTempDirs, fakePluginDir, tempDir, write } from './helpers.js';
 
 afterAll(cleanupTempDirs);
 

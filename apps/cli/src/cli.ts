@@ -1,10 +1,11 @@
 /** The `faucet` command line: commands, flags and exit codes (see README.md). */
-import type { LogLevel } from '@faucet/core';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { cliVersion } from './cli-package.js';
 import type { InitOptions } from './commands/init.js';
-import { DEFAULT_METRICS_HOST, port, positiveInt, seconds } from './flags.js';
+import { positiveInt } from './flags.js';
 import { type CliIo, ExitCode, processIo, writeLine } from './io.js';
+import { addQueueCommands, outputOption } from './queue-commands.js';
+import { addRunCommand } from './run-command.js';
 
 /**
  * Each command is imported when it runs: `faucet --version` or `--help` loads neither @faucet/core
@@ -16,16 +17,10 @@ const commands = {
   dlq: () => import('./commands/dlq.js'),
   init: () => import('./commands/init.js'),
   preview: () => import('./commands/preview.js'),
-  run: () => import('./commands/run.js'),
   schema: () => import('./commands/schema.js'),
   state: () => import('./commands/state.js'),
   validate: () => import('./commands/validate.js'),
 };
-
-const outputOption = () =>
-  new Option('-o, --output <format>', 'text for people, json for scripts')
-    .choices(['text', 'json'])
-    .default('text');
 
 /** Build the program. Each action stores its exit code in `exit`. */
 function program(io: CliIo, exit: { code: number }): Command {
@@ -42,65 +37,9 @@ function program(io: CliIo, exit: { code: number }): Command {
     })
     .exitOverride();
 
-  root
-    .command('run')
-    .description('run a pipeline file (default: faucet.yaml or faucet.yml here)')
-    .argument('[config]', 'pipeline file')
-    .option('--dry-run', 'read and transform, but write nothing and store no state')
-    .option(
-      '--limit <n>',
-      'stop each invocation after n records reach the sink (stores no state)',
-      positiveInt('--limit'),
-    )
-    .addOption(outputOption())
-    .option('-q, --quiet', 'no progress display; only warnings, errors and the summary')
-    .addOption(
-      new Option('--log-level <level>', 'engine and connector messages to show')
-        .choices(['debug', 'info', 'warn', 'error'])
-        .default('info'),
-    )
-    .option(
-      '--metrics-port <port>',
-      'serve Prometheus metrics at http://<host>:<port>/metrics while the run lasts (0: any free port)',
-      port,
-    )
-    .option('--metrics-host <host>', `address to serve metrics on (default: ${DEFAULT_METRICS_HOST})`)
-    .option(
-      '--metrics-linger <seconds>',
-      'keep serving metrics this long after the run ends, for a last scrape (default: 0)',
-      seconds('--metrics-linger'),
-    )
-    .action(
-      (
-        config: string | undefined,
-        opts: {
-          dryRun?: boolean;
-          limit?: number;
-          output: 'text' | 'json';
-          quiet?: boolean;
-          logLevel: LogLevel;
-          metricsPort?: number;
-          metricsHost?: string;
-          metricsLinger?: number;
-        },
-      ) =>
-        run(async () =>
-          (await commands.run()).runCommand(
-            config,
-            {
-              output: opts.output,
-              logLevel: opts.logLevel,
-              ...(opts.dryRun ? { dryRun: true } : {}),
-              ...(opts.limit === undefined ? {} : { limit: opts.limit }),
-              ...(opts.quiet ? { quiet: true } : {}),
-              ...(opts.metricsPort === undefined ? {} : { metricsPort: opts.metricsPort }),
-              ...(opts.metricsHost === undefined ? {} : { metricsHost: opts.metricsHost }),
-              ...(opts.metricsLinger === undefined ? {} : { metricsLinger: opts.metricsLinger }),
-            },
-            io,
-          ),
-        )(),
-    );
+  addRunCommand(root, run, io);
+
+  addQueueCommands(root, run, io);
 
   root
     .command('validate')

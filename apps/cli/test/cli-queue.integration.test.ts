@@ -305,6 +305,41 @@ ${matrix}
       });
     });
 
+    describe('Ctrl-C on the submitter', () => {
+      it('cancels the run: the running row stops after a page, the rest never start; exit 130', async () => {
+        const schema = `queue_${randomBytes(4).toString('hex')}`;
+        const queue = `q_${schema}`;
+        const rows = 3;
+        await createTables(schema, rows, 300_000);
+        const dir = pipelineFile(schema, 'postgres', rows);
+        const worker = startWorker(dir, queue);
+        const submit = startCli(
+          ['run', 'pipeline.yaml', '--queue', redisUrl, '--queue-name', queue, '-o', 'json'],
+          {
+            cwd: dir,
+            env,
+            timeoutMs: 300_000,
+          },
+        );
+        const { key } = await killMidRow(schema, [worker], false);
+        submit.child.kill('SIGINT');
+        const result = await submit.done;
+        expect(result.code, result.stderr).toBe(130);
+        expect(result.stderr).toContain('SIGINT: cancelling the run');
+        const summary = JSON.parse(result.stdout) as Summary;
+        expect(summary.status).toBe('cancelled');
+        const stopped = summary.invocations.find((i) => i.state_key === key);
+        expect(stopped?.status).toBe('cancelled');
+        expect(summary.invocations.every((i) => i.status === 'cancelled' || i.status === 'ok')).toBe(true);
+        const index = Number(key.split('::r')[1]);
+        const written = await scalar(`SELECT count(*) AS n FROM ${schema}.tgt_${index}`);
+        expect(written).toBeLessThan(300_000);
+        expect(await storedOffset(schema, key)).toBe(written);
+        worker.child.kill('SIGTERM');
+        expect((await worker.done).code).toBe(0);
+      });
+    });
+
     describe('refusals', () => {
       it('a file state store is refused with exit 2 before anything is queued', async () => {
         const schema = `queue_${randomBytes(4).toString('hex')}`;

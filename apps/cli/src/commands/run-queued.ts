@@ -2,6 +2,7 @@
  * `faucet run --queue redis://…`: the file's invocations become BullMQ jobs that `faucet worker`
  * processes take, on this machine or others. The command follows them and prints the summary a
  * local run prints, with the same exit code; `--detach` prints the run id and returns at once.
+ * Ctrl-C cancels the run (see onSignals), as it cancels a local run.
  * @faucet/runner-bullmq (and BullMQ) is imported only here, so a local run never loads it.
  */
 import { silentLogger } from '@faucet/core';
@@ -34,12 +35,38 @@ async function loadQueueable(runner: Runner, config: string | undefined, io: Cli
   return loaded;
 }
 
-/** Ctrl-C (or SIGTERM) stops following; the jobs go on. The returned function removes the handlers. */
-function onSignals(controller: AbortController, io: CliIo, exit: { code: number }): () => void {
+/**
+ * The first SIGINT/SIGTERM cancels the run as a local run is cancelled: jobs not started are
+ * removed, running ones finish their page, store the checkpoint and end cancelled; the command
+ * keeps following until they have. A second signal stops following at once (the cancel stands).
+ * The returned function removes the handlers.
+ */
+function onSignals(
+  cancel: () => Promise<unknown>,
+  following: AbortController,
+  io: CliIo,
+  exit: { code: number; signals: number },
+): () => void {
   const handler = (signal: NodeJS.Signals) => {
     exit.code = signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
-    writeLine(io.stderr, `${signal}: stopped following; the jobs stay on the queue and workers finish them`);
-    controller.abort();
+    exit.signals++;
+    if (exit.signals > 1) {
+      writeLine(io.stderr, `${signal} again: stopped following (the jobs were told to stop)`);
+      following.abort();
+      return;
+    }
+    writeLine(
+      io.stderr,
+      `${signal}: cancelling the run — jobs not started are removed, running ones finish their page and ` +
+        'store the checkpoint (send it again to stop waiting)',
+    );
+    cancel().catch((error: unknown) => {
+      writeLine(
+        io.stderr,
+        `could not cancel the run: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      following.abort();
+    });
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
@@ -78,8 +105,8 @@ export async function runQueuedCommand(
       return ExitCode.ok;
     }
     const controller = new AbortController();
-    const exit = { code: ExitCode.ok as number };
-    const removeHandlers = onSignals(controller, io, exit);
+    const exit = { code: ExitCode.ok as number, signals: 0 };
+    const removeHandlers = onSignals(() => runner.cancelRun(queue, run), controller, io, exit);
     try {
       const ended = await runner.followRun(queue, run, {
         signal: controller.signal,
@@ -98,7 +125,8 @@ export async function runQueuedCommand(
         listInvocations: io.stderr.isTTY === true && !options.quiet,
       };
       writeSummary(report, ctx, options, io);
-      if (controller.signal.aborted) return exit.code;
+      if (report.status === 'failed') return ExitCode.failed;
+      if (exit.signals > 0) return exit.code;
       return report.status === 'ok' ? ExitCode.ok : ExitCode.failed;
     } finally {
       removeHandlers();

@@ -228,7 +228,12 @@ ${matrix}
         // Every row ran to its end on some worker; the killed one's row started twice.
         const logs = pool.map((w) => w.output().stderr).join('\n');
         for (let i = 0; i < ROWS; i++) expect(logs).toContain(`finished ${schema}::r${i}: ok`);
-        expect(logs.split('\n').filter((l) => l.startsWith(`started ${key} `))).toHaveLength(2);
+        const starts = (k: string) => logs.split('\n').filter((l) => l.startsWith(`started ${k} `)).length;
+        expect(starts(key)).toBe(2);
+        // Every other row was taken by exactly one worker, once.
+        for (let i = 0; i < ROWS; i++) {
+          if (`${schema}::r${i}` !== key) expect(starts(`${schema}::r${i}`), `row r${i}`).toBe(1);
+        }
 
         for (const worker of pool) if (worker !== victim) worker.child.kill('SIGTERM');
         for (const worker of pool) {

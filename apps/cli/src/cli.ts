@@ -4,6 +4,7 @@ import { cliVersion } from './cli-package.js';
 import { type CliIo, ExitCode, processIo, writeLine } from './io.js';
 import { addDlqCommands } from './program/dlq.js';
 import { addPipelineFileCommands } from './program/pipeline-file.js';
+import { addQueueCommands } from './program/queue.js';
 import { addRunCommand } from './program/run.js';
 import { addStateCommands } from './program/state.js';
 
@@ -26,6 +27,7 @@ function program(io: CliIo, exit: { code: number }): Command {
   addPipelineFileCommands(root, ctx);
   addStateCommands(root, ctx);
   addDlqCommands(root, ctx);
+  addQueueCommands(root, ctx);
   return root;
 }
 

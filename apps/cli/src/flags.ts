@@ -31,3 +31,22 @@ export const seconds = (flag: string) => (value: string) => {
   }
   return n;
 };
+
+/** `--queue` runs submit jobs: what only a local run does is refused (exit 2), as is `--detach` alone. */
+export function queueFlagProblem(opts: {
+  queue?: string;
+  detach?: boolean;
+  dryRun?: boolean;
+  limit?: number;
+  metricsPort?: number;
+}): string | undefined {
+  if (opts.queue === undefined) return opts.detach ? '--detach needs --queue' : undefined;
+  for (const [flag, given] of [
+    ['--dry-run', opts.dryRun],
+    ['--limit', opts.limit],
+    ['--metrics-port', opts.metricsPort],
+  ] as const) {
+    if (given !== undefined && given !== false) return `${flag} cannot be used with --queue`;
+  }
+  return undefined;
+}

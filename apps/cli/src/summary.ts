@@ -104,3 +104,16 @@ export function summaryText(report: ExecutionReport, ctx: SummaryContext): strin
   }
   return lines.map((line) => ctx.redactor.redact(line));
 }
+
+/** The end of a run as `faucet run` prints it: JSON on stdout with `--output json`, lines on stderr. */
+export function writeSummary(
+  report: ExecutionReport,
+  ctx: SummaryContext,
+  options: { output?: 'text' | 'json'; quiet?: boolean },
+  io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
+): void {
+  if (options.output === 'json') io.stdout.write(`${JSON.stringify(summaryJson(report, ctx))}\n`);
+  if (options.output !== 'json' || !options.quiet) {
+    for (const line of summaryText(report, ctx)) io.stderr.write(`${line}\n`);
+  }
+}

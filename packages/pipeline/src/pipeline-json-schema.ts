@@ -193,6 +193,14 @@ export function buildPipelineJsonSchema(plugins: readonly SchemaPlugin[]): JsonO
         properties: {
           max_concurrent: { type: 'integer', minimum: 1, maximum: 1024 },
           on_error: { enum: ['continue', 'stop'], default: 'continue' },
+          retries: {
+            type: 'integer',
+            minimum: 0,
+            maximum: 100,
+            default: 0,
+            description:
+              'Runs on a queue (faucet run --queue): how many more times a failed invocation is tried',
+          },
         },
         additionalProperties: false,
       },

@@ -49,7 +49,7 @@ describe('loadPipeline', () => {
       full_table: false,
     });
     expect(pipeline.rows[0]?.connectors.source.resolved.location).toBe('FAUCET_PLUGIN_PATH');
-    expect(pipeline.execution).toEqual({ maxConcurrent: 4, onError: 'continue' });
+    expect(pipeline.execution).toEqual({ maxConcurrent: 4, onError: 'continue', retries: 0 });
   });
 
   it('reports YAML syntax errors with their line', async () => {

@@ -36,6 +36,7 @@ const packages = [
   { name: '@faucet/testkit', dir: join(root, 'packages/testkit') },
   { name: TEMPLATE, dir: join(root, 'examples/connector-template') },
   { name: '@faucet/pipeline', dir: join(root, 'packages/pipeline') },
+  { name: '@faucet/runner-bullmq', dir: join(root, 'packages/runner-bullmq') },
   { name: '@faucet/cli', dir: join(root, 'apps/cli') },
   { name: '@faucet/formats', dir: join(root, 'packages/formats') },
   { name: '@faucet/source-file', dir: join(root, 'packages/source-file') },

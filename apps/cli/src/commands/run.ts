@@ -14,7 +14,7 @@ import { cliHost, cliVersion } from '../cli-package.js';
 import { DEFAULT_METRICS_HOST } from '../flags.js';
 import { type CliIo, ExitCode, writeLine } from '../io.js';
 import { createCliLogger, createDisplay } from '../progress.js';
-import { type SummaryContext, summaryJson, summaryText } from '../summary.js';
+import { type SummaryContext, writeSummary } from '../summary.js';
 import { startTelemetry } from '../telemetry/index.js';
 import { enterConfigDir, loadOrReport } from './common.js';
 
@@ -126,10 +126,7 @@ export async function runCommand(
       listInvocations: io.stderr.isTTY === true && !options.quiet,
       ...(options.limit === undefined ? {} : { limit: options.limit }),
     };
-    if (options.output === 'json') writeLine(io.stdout, JSON.stringify(summaryJson(report, ctx)));
-    if (options.output !== 'json' || !options.quiet) {
-      for (const line of summaryText(report, ctx)) writeLine(io.stderr, line);
-    }
+    writeSummary(report, ctx, options, io);
     if (report.status === 'failed') return ExitCode.failed;
     if (report.status === 'cancelled') return exitOnCancel;
     return ExitCode.ok;

@@ -1,7 +1,11 @@
-/** `faucet run`: its flags and how they reach the run command. */
+/**
+ * `faucet run`: its flags, and the choice between a local run and a run on a queue (`--queue`),
+ * each imported only when it runs.
+ */
 import type { LogLevel } from '@faucet/core';
 import { type Command, Option } from 'commander';
-import { DEFAULT_METRICS_HOST, port, positiveInt, seconds } from '../flags.js';
+import { DEFAULT_METRICS_HOST, port, positiveInt, queueFlagProblem, seconds } from '../flags.js';
+import { ExitCode, writeLine } from '../io.js';
 import { commands, outputOption, type ProgramContext } from './common.js';
 
 export function addRunCommand(root: Command, { io, run }: ProgramContext): void {
@@ -33,6 +37,12 @@ export function addRunCommand(root: Command, { io, run }: ProgramContext): void 
       'keep serving metrics this long after the run ends, for a last scrape (default: 0)',
       seconds('--metrics-linger'),
     )
+    .option(
+      '--queue <url>',
+      'run on many machines: submit each invocation as a job to this Redis (redis://host:port)',
+    )
+    .option('--queue-name <name>', 'the BullMQ queue (default: faucet); workers must use the same')
+    .option('--detach', 'with --queue: print the run id and return without waiting for the jobs')
     .action(
       (
         config: string | undefined,
@@ -45,10 +55,31 @@ export function addRunCommand(root: Command, { io, run }: ProgramContext): void 
           metricsPort?: number;
           metricsHost?: string;
           metricsLinger?: number;
+          queue?: string;
+          queueName?: string;
+          detach?: boolean;
         },
       ) =>
-        run(async () =>
-          (await commands.run()).runCommand(
+        run(async () => {
+          const problem = queueFlagProblem(opts);
+          if (problem) {
+            writeLine(io.stderr, `faucet: ${problem}`);
+            return ExitCode.config;
+          }
+          if (opts.queue !== undefined) {
+            return (await commands.runQueued()).runQueuedCommand(
+              config,
+              {
+                queue: opts.queue,
+                output: opts.output,
+                ...(opts.queueName === undefined ? {} : { queueName: opts.queueName }),
+                ...(opts.detach ? { detach: true } : {}),
+                ...(opts.quiet ? { quiet: true } : {}),
+              },
+              io,
+            );
+          }
+          return (await commands.run()).runCommand(
             config,
             {
               output: opts.output,
@@ -61,7 +92,7 @@ export function addRunCommand(root: Command, { io, run }: ProgramContext): void 
               ...(opts.metricsLinger === undefined ? {} : { metricsLinger: opts.metricsLinger }),
             },
             io,
-          ),
-        )(),
+          );
+        })(),
     );
 }

@@ -169,5 +169,6 @@ export function executionSettings(file: PipelineFile, cpus: number): ExecutionSe
   return {
     maxConcurrent: file.execution?.max_concurrent ?? Math.max(1, Math.min(cpus, 4)),
     onError: file.execution?.on_error ?? 'continue',
+    retries: file.execution?.retries ?? 0,
   };
 }

@@ -51,4 +51,6 @@ export interface RowPlan {
 export interface ExecutionSettings {
   maxConcurrent: number;
   onError: 'continue' | 'stop';
+  /** Queued runs: how many more times a failed invocation's job is tried (0: once). */
+  retries: number;
 }

@@ -85,6 +85,8 @@ export const matrixRowSchema = z.strictObject({
 export const executionSchema = z.strictObject({
   max_concurrent: z.number().int().min(1).max(1024).optional(),
   on_error: z.enum(['continue', 'stop']).optional(),
+  /** Runs on a queue (`faucet run --queue`): a failed invocation is tried again this many times. */
+  retries: z.number().int().min(0).max(100).optional(),
 });
 
 export const pipelineFileSchema = z.strictObject({

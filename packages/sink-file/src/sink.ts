@@ -29,8 +29,8 @@ import {
 import {
   type CsvEncoder,
   createCsvEncoder,
+  createJsonlEncoder,
   decompressed,
-  encodeJsonlText,
   gzipMember,
   readCsvHeader,
   resolveCompression,
@@ -76,8 +76,11 @@ export function createFileSink(config: FileSinkConfig, options: FileSinkOptions 
   let output: OutputFile | undefined;
   let opening: Promise<OutputFile> | undefined;
   let encoder: CsvEncoder | undefined;
-  let held: string[] = [];
-  let heldChars = 0;
+  // The bytes held until the next write: JSON Lines are encoded straight into its buffer, CSV text
+  // is appended to it. Its buffer is reused, so nothing is encoded into it while a write of its
+  // bytes is in flight (`writing`).
+  const held = createJsonlEncoder();
+  let writing: Promise<void> | undefined;
   let failed = false;
   let closed = false;
 
@@ -130,8 +133,7 @@ export function createFileSink(config: FileSinkConfig, options: FileSinkOptions 
       // A complete last record without a line break (a file written by hand): start on a new line
       // rather than glue the first record to it.
       logger.warn('the file does not end with a line break; starting on a new line', { file: writingTo });
-      held.push('\n');
-      heldChars += 1;
+      held.appendText('\n');
     }
     return file;
   };
@@ -156,22 +158,49 @@ export function createFileSink(config: FileSinkConfig, options: FileSinkOptions 
     );
   };
 
-  const writeHeld = async (file: OutputFile): Promise<void> => {
-    if (heldChars === 0) return;
-    const text = held.length === 1 ? (held[0] as string) : held.join('');
-    held = [];
-    heldChars = 0;
-    await file.append(gzip ? await gzipMember(text) : Buffer.from(text, 'utf8'));
+  /** Waits for a write of the held bytes that is in flight (callers that do not await each call). */
+  const settled = async (): Promise<void> => {
+    while (writing) await writing.catch(() => undefined);
   };
 
-  const encode = (records: FaucetRecord[]): string => {
-    if (format === 'jsonl') return encodeJsonlText(records);
-    return (encoder as CsvEncoder).encode(records);
+  const writeHeld = async (file: OutputFile): Promise<void> => {
+    await settled();
+    if (held.size === 0) return;
+    const bytes = held.take();
+    const done = (async () => file.append(gzip ? await gzipMember(bytes) : bytes))();
+    writing = done;
+    try {
+      await done;
+    } finally {
+      writing = undefined;
+    }
+  };
+
+  /**
+   * Encode a batch into the held bytes; once they reach buffer_bytes they are all written. Plain
+   * JSON Lines are written out each time they reach buffer_bytes while the batch is encoded, so a
+   * batch of large records holds about buffer_bytes (plus one record) encoded, not the whole batch.
+   * (Gzip output keeps one member per write of a batch.)
+   */
+  const encodeAndWrite = async (file: OutputFile, records: FaucetRecord[]): Promise<void> => {
+    let full = false;
+    if (format !== 'jsonl') held.appendText((encoder as CsvEncoder).encode(records));
+    else if (gzip) held.encode(records);
+    else {
+      let next = held.encode(records, 0, config.buffer_bytes);
+      while (next < records.length) {
+        full = true;
+        await writeHeld(file);
+        next = held.encode(records, next, config.buffer_bytes);
+      }
+    }
+    // As for one encoding of the whole batch: past buffer_bytes, everything held is written.
+    if (full || held.size >= config.buffer_bytes) await writeHeld(file);
   };
 
   const flush = async (): Promise<void> => {
     refuseAfterLoss('flush');
-    if (!output && !opening && heldChars === 0) return;
+    if (!output && !opening && held.size === 0) return;
     try {
       const file = await ensureOpen();
       await writeHeld(file);
@@ -187,10 +216,8 @@ export function createFileSink(config: FileSinkConfig, options: FileSinkOptions 
     if (records.length === 0) return;
     try {
       const file = await ensureOpen();
-      const text = encode(records);
-      held.push(text);
-      heldChars += text.length;
-      if (heldChars >= config.buffer_bytes) await writeHeld(file);
+      await settled();
+      await encodeAndWrite(file, records);
     } catch (error) {
       fail('write to', error, ErrorCodes.SINK_WRITE_FAILED);
     }

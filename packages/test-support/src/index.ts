@@ -23,7 +23,7 @@ export {
   waitForElasticsearch,
   withElasticsearch,
 } from './elasticsearch.js';
-
+export { type JsonlIdTally, missingIds, tallyJsonlIds } from './jsonl-ids.js';
 export {
   committedOffsets,
   createTopic,

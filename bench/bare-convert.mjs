@@ -3,7 +3,7 @@
  * The bare Node converter of issue 18: the least work Node does to turn the benchmark CSV into JSON
  * Lines. readline, split on commas (quoted fields re-joined and unquoted), JSON.stringify, a write
  * stream. No state, no checkpoints, no fsync, no multi-line fields. Its output is byte-identical to
- * faucet's for bench/generate.mjs data (cli-csv-jsonl.mjs checks that with a byte comparison).
+ * faucet's for bench/generate.mjs data (side-by-side.mjs checks that on every run).
  *
  *   node bench/bare-convert.mjs in.csv out.jsonl
  */

@@ -12,12 +12,20 @@
  * only the CLI is killed here, never the node, and the node is the slow part on a loaded machine.
  */
 import { randomInt } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { countDocs, esRequest, useIndices, withElasticsearch } from '@faucet/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, cleanupTempDirs, runCli, sleep, startCli, tempDir, write } from './helpers.js';
+import {
+  assertBuilt,
+  cleanupTempDirs,
+  readStateDir,
+  runCli,
+  sleep,
+  startCli,
+  tempDir,
+  write,
+} from './helpers.js';
 
 const DOCS = 300_000;
 const PAGE = 1000;
@@ -73,15 +81,16 @@ withElasticsearch('with Elasticsearch', (url) => {
   afterAll(() => cleanupTempDirs());
 
   /** Source lines behind the stored checkpoint (0 before the first one). */
+  /** The source line of the stored checkpoint (while a run holds the key, its journal holds it). */
   const checkpointLine = (stateFile: string): number => {
-    if (!existsSync(stateFile)) return 0;
+    const key = basename(stateFile, '.json').replaceAll('%3A', ':');
     try {
-      const state = JSON.parse(readFileSync(stateFile, 'utf8')) as {
-        bookmark?: { files?: Record<string, { line?: number }> };
-      };
-      return Object.values(state.bookmark?.files ?? {})[0]?.line ?? 0;
+      const state = readStateDir(dirname(stateFile))[key] as
+        | { bookmark?: { files?: Record<string, { line?: number }> } }
+        | undefined;
+      return Object.values(state?.bookmark?.files ?? {})[0]?.line ?? 0;
     } catch {
-      return 0; // never torn (write, fsync, rename), but be safe while polling
+      return 0; // a journal replaced while it was read: poll again
     }
   };
 

@@ -237,7 +237,9 @@ ${s3Block(bucket.name)}
   });
 
   describe('file -> S3, effectively-once', () => {
-    const ROWS = 140_000;
+    // Enough pages that a run killed up to 800 ms after its target still leaves a resumed run more
+    // work than it can finish before its own kill (with 7 pages a fast run sometimes finished first).
+    const ROWS = 220_000;
     const PAGE = 20_000;
     for (const format of ['jsonl', 'parquet'] as const) {
       it(`${format}${format === 'jsonl' ? '.gz' : ''}: every row exactly once; no unfinished upload after the clean run`, async () => {

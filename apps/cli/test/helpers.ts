@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { lastJournalRecord } from '@faucet/core';
 import pg from 'pg';
 import { afterAll } from 'vitest';
 
@@ -94,13 +95,27 @@ export function readJsonl(file: string): Array<Record<string, unknown>> {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-/** Keys and values of a file state store directory. */
+/**
+ * Keys and values of a file state store directory, as the store reads them: while a run holds a
+ * key (or was killed holding it) its `<name>.journal` holds the newest value and wins over `<name>`.
+ */
 export function readStateDir(dir: string): Record<string, { bookmark: unknown; updated_at: string }> {
   const out: Record<string, { bookmark: unknown; updated_at: string }> = {};
   if (!existsSync(dir)) return out;
-  for (const name of readdirSync(dir)) {
-    if (!name.endsWith('.json')) continue;
-    out[name.slice(0, -5).replaceAll('%3A', ':')] = JSON.parse(readFileSync(join(dir, name), 'utf8'));
+  const names = readdirSync(dir);
+  for (const name of names) {
+    if (!name.endsWith('.json') && !name.endsWith('.json.journal')) continue;
+    const valueName = name.endsWith('.journal') ? name.slice(0, -'.journal'.length) : name;
+    if (valueName === name && names.includes(`${name}.journal`)) continue;
+    const key = valueName.slice(0, -5).replaceAll('%3A', ':');
+    if (valueName === name) {
+      out[key] = JSON.parse(readFileSync(join(dir, name), 'utf8'));
+      continue;
+    }
+    const read = lastJournalRecord(readFileSync(join(dir, name)));
+    if (read.state !== 'value')
+      throw new Error(`${name}: ${read.state === 'corrupt' ? read.reason : 'missing'}`);
+    out[key] = JSON.parse(read.text);
   }
   return out;
 }

@@ -49,6 +49,7 @@ export {
 } from './files.js';
 export { decodeJsonArray } from './json-array.js';
 export { decodeJsonl, encodeJsonl, encodeJsonlText } from './jsonl.js';
+export { createJsonlEncoder, type JsonlEncoder } from './jsonl-encode.js';
 export {
   decodeParquet,
   type ParquetBatch,

@@ -8,8 +8,7 @@
  */
 import { open } from 'node:fs/promises';
 import type { FaucetRecord, JsonValue } from '@faucet/core';
-import { type FileMetaData, parquetMetadataAsync, parquetRead } from 'hyparquet';
-import { compressors } from 'hyparquet-compressors';
+import type { FileMetaData } from 'hyparquet';
 import { DEFAULT_BATCH_SIZE } from './decode-common.js';
 import { DecodeError } from './errors.js';
 import { jsonFromParquet } from './parquet-values.js';
@@ -70,12 +69,25 @@ export async function parquetFileInput(path: string): Promise<ParquetInput> {
   }
 }
 
+/**
+ * hyparquet and its compressors (about 50 modules), imported on the first Parquet read only: every
+ * program that loads @faucet/formats for CSV or JSON Lines would otherwise pay their start-up.
+ */
+let parquetLibraries:
+  | Promise<[typeof import('hyparquet'), typeof import('hyparquet-compressors')]>
+  | undefined;
+const loadParquetLibraries = () => {
+  parquetLibraries ??= Promise.all([import('hyparquet'), import('hyparquet-compressors')]);
+  return parquetLibraries;
+};
+
 /** The file's metadata, or a DecodeError naming the input and where its footer should be. */
 export async function readParquetMetadata(input: ParquetInput, name: string): Promise<FileMetaData> {
   if (input.byteLength < 12) {
     throw new DecodeError(`not a Parquet file: ${input.byteLength} bytes is too short (offset 0)`, { name });
   }
   try {
+    const [{ parquetMetadataAsync }] = await loadParquetLibraries();
     return await parquetMetadataAsync(asyncBuffer(input));
   } catch (error) {
     if (error instanceof DecodeError) throw error;
@@ -111,6 +123,7 @@ async function readGroup(
   where: { name: string; index: number },
 ): Promise<FaucetRecord[]> {
   let rows: Record<string, unknown>[] = [];
+  const [{ parquetRead }, { compressors }] = await loadParquetLibraries();
   try {
     await parquetRead({
       file: asyncBuffer(input),

@@ -7,8 +7,9 @@
  * rows are wide, where a row count alone would let one row group grow with the row size. `finish()`
  * encodes the last rows and the footer (schema + row-group index); the file is complete only then.
  */
+import { createRequire } from 'node:module';
 import type { FaucetRecord, RowFailure } from '@faucet/core';
-import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
+import type { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import { EncodeError } from './errors.js';
 import {
   describeValue,
@@ -82,26 +83,45 @@ const SCHEMA_TYPES = {
   JSON: { type: 'BYTE_ARRAY', converted_type: 'JSON' },
 } as const;
 
+type WriterLibrary = typeof import('hyparquet-writer');
+
 /** A hyparquet Writer that hands out what it has written instead of growing one buffer. */
-class ChunkWriter extends ByteWriter {
-  chunks: Buffer[] = [];
+interface ChunkWriter extends ByteWriter {
+  takeAll(): Buffer;
+}
 
-  flush(): void {
-    if (this.index === 0) return;
-    this.chunks.push(Buffer.from(this.getBytes()));
-    this.index = 0;
-  }
+let writerLibrary: { library: WriterLibrary; ChunkWriter: new (size: number) => ChunkWriter } | undefined;
 
-  override finish(): void {
-    this.flush();
-  }
+/**
+ * hyparquet-writer (with hyparquet about 50 modules and 8 MiB), loaded when the first Parquet encoder
+ * is created, so a program that loads @faucet/formats for CSV or JSON Lines never pays for it. Node
+ * 20.19+ loads an ES module with require() synchronously, which keeps createParquetEncoder synchronous.
+ */
+function parquetWriterLibrary() {
+  if (writerLibrary) return writerLibrary;
+  const library = createRequire(import.meta.url)('hyparquet-writer') as WriterLibrary;
+  class ChunkWriterImpl extends library.ByteWriter implements ChunkWriter {
+    chunks: Buffer[] = [];
 
-  takeAll(): Buffer {
-    this.flush();
-    const out = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
-    this.chunks = [];
-    return out;
+    flush(): void {
+      if (this.index === 0) return;
+      this.chunks.push(Buffer.from(this.getBytes()));
+      this.index = 0;
+    }
+
+    override finish(): void {
+      this.flush();
+    }
+
+    takeAll(): Buffer {
+      this.flush();
+      const out = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
+      this.chunks = [];
+      return out;
+    }
   }
+  writerLibrary = { library, ChunkWriter: ChunkWriterImpl };
+  return writerLibrary;
 }
 
 export function createParquetEncoder(options: ParquetEncoderOptions = {}): ParquetEncoder {
@@ -109,6 +129,7 @@ export function createParquetEncoder(options: ParquetEncoderOptions = {}): Parqu
   const groupSize = options.rowGroupSize ?? DEFAULT_PARQUET_ROW_GROUP;
   const groupBytes = options.rowGroupBytes ?? DEFAULT_PARQUET_ROW_GROUP_BYTES;
   const ignoreUnknown = options.onUnknownField === 'ignore';
+  const { library, ChunkWriter } = parquetWriterLibrary();
   const sink = new ChunkWriter(1 << 20);
   let columns: ParquetColumn[] | undefined = options.columns;
   let known: Set<string> | undefined;
@@ -132,7 +153,7 @@ export function createParquetEncoder(options: ParquetEncoderOptions = {}): Parqu
         ...SCHEMA_TYPES[c.type],
       })),
     ];
-    writer = new ParquetWriter({
+    writer = new library.ParquetWriter({
       writer: sink,
       schema: schema as never,
       codec: options.compression ?? 'SNAPPY',

@@ -36,13 +36,12 @@ import {
   createCsvEncoder,
   createParquetEncoder,
   decompressed,
-  encodeJsonlText,
-  gzipMember,
   readCsvHeader,
   resolveCompression,
 } from '@faucet/formats';
 import { type FileSinkConfig, formatFromExtension } from './config.js';
 import { flushMarkPath } from './flush-mark.js';
+import { createHeldBytes } from './held-bytes.js';
 import { errorCode, fsyncDirectory, type OpenFile, OutputFile } from './output-file.js';
 
 export interface FileSinkOptions {
@@ -91,8 +90,16 @@ export function createFileSink(config: FileSinkConfig, options: FileSinkOptions 
           onUnknownField: config.on_unknown_field,
         })
       : undefined;
-  let held: string[] = [];
-  let heldChars = 0;
+  const {
+    buffer: held,
+    settled,
+    writeHeld,
+    encodeAndWrite,
+  } = createHeldBytes({
+    format,
+    gzip,
+    bufferBytes: config.buffer_bytes,
+  });
   let failed = false;
   let closed = false;
 
@@ -145,8 +152,7 @@ export function createFileSink(config: FileSinkConfig, options: FileSinkOptions 
       // A complete last record without a line break (a file written by hand): start on a new line
       // rather than glue the first record to it.
       logger.warn('the file does not end with a line break; starting on a new line', { file: writingTo });
-      held.push('\n');
-      heldChars += 1;
+      held.appendText('\n');
     }
     return file;
   };
@@ -171,22 +177,9 @@ export function createFileSink(config: FileSinkConfig, options: FileSinkOptions 
     );
   };
 
-  const writeHeld = async (file: OutputFile): Promise<void> => {
-    if (heldChars === 0) return;
-    const text = held.length === 1 ? (held[0] as string) : held.join('');
-    held = [];
-    heldChars = 0;
-    await file.append(gzip ? await gzipMember(text) : Buffer.from(text, 'utf8'));
-  };
-
-  const encode = (records: FaucetRecord[]): string => {
-    if (format === 'jsonl') return encodeJsonlText(records);
-    return (encoder as CsvEncoder).encode(records);
-  };
-
   const flush = async (): Promise<void> => {
     refuseAfterLoss('flush');
-    if (!output && !opening && heldChars === 0) return;
+    if (!output && !opening && held.size === 0) return;
     try {
       const file = await ensureOpen();
       await writeHeld(file);
@@ -212,10 +205,8 @@ export function createFileSink(config: FileSinkConfig, options: FileSinkOptions 
     try {
       const file = await ensureOpen();
       if (parquet) return await writeParquet(file, records);
-      const text = encode(records);
-      held.push(text);
-      heldChars += text.length;
-      if (heldChars >= config.buffer_bytes) await writeHeld(file);
+      await settled();
+      await encodeAndWrite(file, records, encoder);
     } catch (error) {
       fail('write to', error, ErrorCodes.SINK_WRITE_FAILED);
     }

@@ -34,6 +34,7 @@ export {
   write,
   writePackage,
 } from './fixtures.js';
+export { type JsonlIdTally, missingIds, tallyJsonlIds } from './jsonl-ids.js';
 export {
   committedOffsets,
   createTopic,

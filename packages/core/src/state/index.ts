@@ -6,6 +6,7 @@ export {
   fileStateStore,
   fileStateStoreConfigSchema,
 } from './file.js';
+export { JOURNAL_MIN_BYTES, type JournalRead, lastJournalRecord } from './journal.js';
 export * from './keys.js';
 export {
   currentLockOwner,

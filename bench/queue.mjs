@@ -7,7 +7,8 @@
  *   pnpm build && bash scripts/services.sh start postgres redis && eval "$(bash scripts/services.sh env)" &&
  *   node bench/queue.mjs [--part overhead|wall|all] [--rounds 3] [--workers 3] [--concurrency 4]
  *                        [--overhead-rows 1000] [--overhead-local-concurrent 12]
- *                        [--wall-rows 200] [--records 2000] [--json]
+ *                        [--wall-rows 200] [--records 2000] [--wall-source postgres|rest]
+ *                        [--latency-ms 50] [--page-size 250] [--json]
  *
  * - overhead: a matrix of --overhead-rows rows, each the file source on a 1-line JSONL into a file
  *   sink of its own (state in PostgreSQL): jobs/s from submit until the submitting command exits
@@ -16,6 +17,9 @@
  * - wall: --wall-rows rows, each a PostgreSQL table of --records rows upserted into a keyed
  *   PostgreSQL table (state in PostgreSQL): wall time of a local `faucet run` with
  *   `execution: { max_concurrent: 1 }` against the queue (issue 19 aims at a ratio of at most 0.5).
+ *   With --wall-source rest, each row's source is instead the REST source on a local HTTP server of
+ *   this script that answers every page of --page-size records after --latency-ms (a remote API's
+ *   round trip; 50 ms is a near, fast one): rows that wait on I/O, as the issue's aim describes.
  *
  * Every measurement is the real CLI (apps/cli/bin/faucet.js) in a child process, on a pipeline file
  * with a name of its own (fresh state keys, so nothing resumes from an earlier bookmark); the wall
@@ -28,6 +32,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
@@ -46,6 +51,9 @@ const { values } = parseArgs({
     'overhead-local-concurrent': { type: 'string', default: '12' },
     'wall-rows': { type: 'string', default: '200' },
     records: { type: 'string', default: '2000' },
+    'wall-source': { type: 'string', default: 'postgres' },
+    'latency-ms': { type: 'string', default: '50' },
+    'page-size': { type: 'string', default: '250' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -56,6 +64,13 @@ const overheadRows = Number(values['overhead-rows']);
 const overheadLocal = Number(values['overhead-local-concurrent']);
 const wallRows = Number(values['wall-rows']);
 const records = Number(values.records);
+const wallSource = values['wall-source'];
+const latencyMs = Number(values['latency-ms']);
+const pageSize = Number(values['page-size']);
+if (wallSource !== 'postgres' && wallSource !== 'rest') {
+  console.error(`--wall-source must be postgres or rest, not ${wallSource}`);
+  process.exit(2);
+}
 const QUEUE = 'faucet-bench';
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = join(here, '..', 'apps', 'cli', 'bin', 'faucet.js');
@@ -185,23 +200,60 @@ ${matrix}
   return `${name}.yaml`;
 }
 
+let apiBase = '';
+
+/** The REST API of --wall-source rest: `/t/<i>?page=N` answers page N of table i after --latency-ms. */
+async function startApi() {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const table = Number(url.pathname.split('/')[2]);
+    const page = Number(url.searchParams.get('page') ?? '1');
+    const first = (page - 1) * pageSize + 1;
+    const data = [];
+    for (let id = first; id <= Math.min(records, first + pageSize - 1); id++)
+      data.push({ id, name: `row ${table} ${id}` });
+    setTimeout(() => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ data }));
+    }, latencyMs);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  apiBase = `http://127.0.0.1:${server.address().port}`;
+  return server;
+}
+
+function wallSourceBlock() {
+  if (wallSource === 'rest')
+    return `  source:
+    type: rest
+    config:
+      base_url: ${apiBase}
+      records_path: $.data
+      pagination: { type: page_number, param: page, page_size: ${pageSize} }
+      max_pages: 100000
+      primary_keys: [id]`;
+  return `  source:
+    type: postgres
+    config:
+      connection_url: \${env:FAUCET_TEST_POSTGRES_URL}
+      replication_method: { type: Incremental, cursor_field: id }
+      primary_keys: [id]`;
+}
+
 function wallFile(name, localConcurrent) {
+  const source = (i) =>
+    wallSource === 'rest' ? `{ config: { path: /t/${i} } }` : `{ config: { table: qbench_src_${i} } }`;
   const matrix = Array.from(
     { length: wallRows },
-    (_, i) =>
-      `  - { id: r${i}, source: { config: { table: qbench_src_${i} } }, sink: { config: { table: qbench_tgt_${i} } } }`,
+    (_, i) => `  - { id: r${i}, source: ${source(i)}, sink: { config: { table: qbench_tgt_${i} } } }`,
   ).join('\n');
   writeFileSync(
     join(dir, `${name}.yaml`),
     `version: 1
 name: ${name}
 pipeline:
-  source:
-    type: postgres
-    config:
-      connection_url: \${env:FAUCET_TEST_POSTGRES_URL}
-      replication_method: { type: Incremental, cursor_field: id }
-      primary_keys: [id]
+${wallSourceBlock()}
   sink:
     type: postgres
     config:
@@ -296,12 +348,15 @@ async function main() {
       await startWorkers();
       results.overhead = await measure('overhead', overheadRows, overheadFile, overheadLocal);
     } else if (part === 'wall') {
-      log(`creating ${wallRows} source tables of ${records} rows`);
+      log(`creating ${wallRows} ${wallSource} sources of ${records} rows`);
+      if (wallSource === 'rest') api = await startApi();
       for (let i = 0; i < wallRows; i++) {
-        await pool.query(`CREATE TABLE qbench_src_${i} (id bigint PRIMARY KEY, name text NOT NULL)`);
-        await pool.query(
-          `INSERT INTO qbench_src_${i} SELECT g, 'row ${i} ' || g FROM generate_series(1, ${records}) AS g`,
-        );
+        if (wallSource === 'postgres') {
+          await pool.query(`CREATE TABLE qbench_src_${i} (id bigint PRIMARY KEY, name text NOT NULL)`);
+          await pool.query(
+            `INSERT INTO qbench_src_${i} SELECT g, 'row ${i} ' || g FROM generate_series(1, ${records}) AS g`,
+          );
+        }
         await pool.query(`CREATE TABLE qbench_tgt_${i} (id bigint PRIMARY KEY, name text)`);
       }
       const truncate = async () => {
@@ -321,9 +376,12 @@ async function main() {
   }
   results.load_after = load();
   results.machine = { node: process.version, workers: workerCount, concurrency };
+  results.wall_source =
+    wallSource === 'rest' ? { type: 'rest', latency_ms: latencyMs, page_size: pageSize } : { type: 'postgres' };
 }
 
 let failed = false;
+let api;
 try {
   await main();
 } catch (error) {
@@ -331,6 +389,7 @@ try {
   console.error(error instanceof Error ? error.message : error);
 } finally {
   await stopWorkers();
+  api?.close();
   await cleanupQueue().catch((e) => console.error(`queue cleanup: ${e.message}`));
   await dropTables().catch((e) => console.error(`table cleanup: ${e.message}`));
   await pool.end();

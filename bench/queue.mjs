@@ -32,8 +32,8 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -377,7 +377,9 @@ async function main() {
   results.load_after = load();
   results.machine = { node: process.version, workers: workerCount, concurrency };
   results.wall_source =
-    wallSource === 'rest' ? { type: 'rest', latency_ms: latencyMs, page_size: pageSize } : { type: 'postgres' };
+    wallSource === 'rest'
+      ? { type: 'rest', latency_ms: latencyMs, page_size: pageSize }
+      : { type: 'postgres' };
 }
 
 let failed = false;

@@ -1,0 +1,178 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: pipeline files use ${parent.…} templates
+/**
+ * DAG children and depends_on on a queue, in process, against the repository's Redis
+ * (FAUCET_TEST_REDIS_URL): the fake source and sink (fixture packages found through
+ * FAUCET_PLUGIN_PATH) with the Redis state store. Each test has a queue, pipeline name and state
+ * namespace of its own.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadPipeline, PipelineFileError } from '@faucet/pipeline';
+import { cleanupTempDirs, fakePluginDir, tempDir, withRedis, write } from '@faucet/test-support';
+import { afterAll, expect, it } from 'vitest';
+import {
+  assertQueueable,
+  executionReport,
+  type FaucetWorker,
+  followRun,
+  type InvocationQueue,
+  openQueue,
+  runJobs,
+  runStatus,
+  startWorker,
+  submitRun,
+} from '../src/index.js';
+
+const host = { label: 'runner-bullmq tests', dir: join(dirname(fileURLToPath(import.meta.url)), '..') };
+const plugins = fakePluginDir();
+const env = { ...process.env, FAUCET_PLUGIN_PATH: plugins };
+
+afterAll(cleanupTempDirs);
+
+const lines = (file: string) =>
+  readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { id: string; parent: { id: string } | null });
+
+withRedis('DAG children and depends_on on a queue', (url) => {
+  const queues: InvocationQueue[] = [];
+  const workers: FaucetWorker[] = [];
+  afterAll(async () => {
+    for (const worker of workers) await worker.close();
+    for (const queue of queues) {
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
+  });
+
+  function setup(matrix: string, extra = '') {
+    const name = `dq_${randomBytes(4).toString('hex')}`;
+    const dir = tempDir('faucet-runner-dag-');
+    const file = write(
+      join(dir, 'pipeline.yaml'),
+      `version: 1
+name: ${name}
+pipeline:
+  source: { type: fake, config: { count: 4 } }
+  sink: { type: fake, config: { path: ${dir}/out.jsonl } }
+  state: { type: redis, config: { connection_url: "${url}", namespace: ${name} } }
+  batch_size: 2
+matrix:
+${matrix}
+${extra}`,
+    );
+    const target = { url, queueName: name };
+    const queue = openQueue(target);
+    queues.push(queue);
+    return { name, dir, file, target, queue };
+  }
+  const load = (file: string) => loadPipeline(file, { env, host });
+
+  it('runs a child job per record the parent wrote, ids from the child state keys; the report counts them', async () => {
+    const { name, dir, file, target, queue } = setup(
+      '  - { id: users, source: { config: { count: 5, prefix: u } } }\n' +
+        '  - id: posts\n    parent: users\n    source: { config: { count: 3, prefix: "${parent.id}-p" } }\n' +
+        '    sink: { config: { path: "./posts/${parent.id}.jsonl" } }',
+    );
+    const pipeline = await load(file);
+    assertQueueable(pipeline);
+    const run = await submitRun(pipeline, queue, target);
+    expect(run.jobs.map((j) => j.stateKey)).toEqual([`${name}::users`]);
+    workers.push(await startWorker({ ...target, env, host, concurrency: 2 }));
+    const followed = await followRun(queue, run, { pollMs: 50 });
+    const report = executionReport(run, followed, 0);
+    expect(report.status, JSON.stringify(report.rows)).toBe('ok');
+    expect(report.rows.map((r) => [r.id, r.status, r.invocations])).toEqual([
+      ['users', 'ok', 1],
+      ['posts', 'ok', 5],
+    ]);
+    const childKeys = report.invocations.filter((i) => i.row === 'posts').map((i) => i.stateKey);
+    expect(childKeys.sort()).toEqual([1, 2, 3, 4, 5].map((n) => `${name}::posts::u${n}`));
+    expect((await runJobs(queue, run)).map((j) => j.jobId).sort()).toEqual(
+      [`${name}||users`, ...[1, 2, 3, 4, 5].map((n) => `${name}||posts||u${n}`)].sort(),
+    );
+    for (let n = 1; n <= 5; n++) {
+      const written = lines(join(dir, 'posts', `u${n}.jsonl`));
+      expect(written.map((r) => r.id)).toEqual([`u${n}-p1`, `u${n}-p2`, `u${n}-p3`]);
+      expect(written.every((r) => r.parent?.id === `u${n}`)).toBe(true);
+    }
+    const statuses = await runStatus(queue, run);
+    expect(statuses.map((s) => s.state)).toEqual(Array(6).fill('ok'));
+  });
+
+  it('B waits for A: it is added only once A has ended ok', async () => {
+    const { file, target, queue, dir } = setup(
+      '  - { id: a, source: { config: { prefix: a } } }\n  - { id: b, depends_on: [a], source: { config: { prefix: b } } }',
+    );
+    const pipeline = await load(file);
+    const run = await submitRun(pipeline, queue, target);
+    expect(run.jobs.map((j) => [j.row, j.added, j.deferred ?? false])).toEqual([
+      ['a', true, false],
+      ['b', false, true],
+    ]);
+    expect(await queue.getJobState(run.jobs[1]?.jobId as string)).toBe('unknown');
+    const events: string[] = [];
+    workers.push(
+      await startWorker({
+        ...target,
+        env,
+        host,
+        concurrency: 2,
+        events: {
+          started: (data) => events.push(`started ${data.row}`),
+          finished: (data, result) => events.push(`finished ${data.row} ${result.status}`),
+        },
+      }),
+    );
+    const report = executionReport(run, await followRun(queue, run, { pollMs: 50 }), 0);
+    expect(report.status).toBe('ok');
+    expect(events).toEqual(['started a', 'finished a ok', 'started b', 'finished b ok']);
+    expect(lines(join(dir, 'out.jsonl')).map((r) => r.id)).toEqual([
+      'a1',
+      'a2',
+      'a3',
+      'a4',
+      'b1',
+      'b2',
+      'b3',
+      'b4',
+    ]);
+  });
+
+  it('with A failing, B is never added and ends skipped; the run fails', async () => {
+    const { file, target, queue } = setup(
+      '  - { id: a, source: { config: { fail_after: 1, fail_message: "a broke" } } }\n' +
+        '  - { id: b, depends_on: [a] }\n  - { id: c, depends_on: [b] }',
+    );
+    const pipeline = await load(file);
+    const run = await submitRun(pipeline, queue, target);
+    const started: string[] = [];
+    workers.push(
+      await startWorker({ ...target, env, host, events: { started: (d) => started.push(d.row) } }),
+    );
+    const report = executionReport(run, await followRun(queue, run, { pollMs: 50 }), 0);
+    expect(report.status).toBe('failed');
+    expect(report.rows.map((r) => [r.id, r.status, r.reason ?? ''])).toEqual([
+      ['a', 'failed', ''],
+      ['b', 'skipped', 'dependency "a" failed'],
+      ['c', 'skipped', 'dependency "b" was skipped'],
+    ]);
+    expect(started).toEqual(['a']);
+    expect(await queue.getJobState(run.jobs[1]?.jobId as string)).toBe('unknown');
+  });
+
+  it('refuses, with its reason, depends_on a DAG child row', async () => {
+    const { file } = setup(
+      '  - { id: a }\n  - { id: b, parent: a, source: { config: { prefix: "${parent.id}" } } }\n' +
+        '  - { id: c, depends_on: [b] }',
+    );
+    const pipeline = await load(file);
+    expect(() => assertQueueable(pipeline)).toThrow(PipelineFileError);
+    expect(() => assertQueueable(pipeline)).toThrow(
+      /"b" is a DAG child row; depends_on a child row is not run on a queue yet/,
+    );
+  });
+});

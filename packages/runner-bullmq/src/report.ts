@@ -75,6 +75,7 @@ export function executionReport(
       id: inv.row,
       status: inv.status,
       invocations: 1,
+      ...(inv.status === 'failed' ? { reason: '1 of 1 invocations failed' } : {}),
       ...(inv.error ? { error: inv.error } : {}),
     });
   }

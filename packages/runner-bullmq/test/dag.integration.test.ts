@@ -12,8 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { loadPipeline, PipelineFileError } from '@faucet/pipeline';
 import { cleanupTempDirs, fakePluginDir, tempDir, withRedis, write } from '@faucet/test-support';
 import { afterAll, expect, it } from 'vitest';
+import { childEnqueuer } from '../src/children.js';
 import {
   assertQueueable,
+  cancelRun,
   executionReport,
   type FaucetWorker,
   followRun,
@@ -24,6 +26,7 @@ import {
   startWorker,
   submitRun,
 } from '../src/index.js';
+import { fileHash } from '../src/submit.js';
 
 const host = { label: 'runner-bullmq tests', dir: join(dirname(fileURLToPath(import.meta.url)), '..') };
 const plugins = fakePluginDir();
@@ -103,6 +106,60 @@ ${extra}`,
     expect(statuses.map((s) => s.state)).toEqual(Array(6).fill('ok'));
   });
 
+  it('a page handed off again (a re-delivered parent) adds no child twice; a child owed is added by the next run', async () => {
+    const { name, file, target, queue } = setup(
+      '  - { id: users }\n  - { id: posts, parent: users, source: { config: { prefix: "${parent.id}" } } }',
+    );
+    const pipeline = await load(file);
+    const run = await submitRun(pipeline, queue, target);
+    const parentData = {
+      runId: run.runId,
+      file,
+      fileHash: fileHash(file),
+      pipeline: name,
+      row: 'users',
+      stateKey: `${name}::users`,
+    };
+    const handOff = childEnqueuer(queue, pipeline, parentData);
+    const page = [{ id: 'u1' }, { id: 'u2' }];
+    await handOff(page);
+    await handOff([...page, { id: 'u3' }]);
+    const children = (await runJobs(queue, run)).filter((j) => j.row === 'posts');
+    expect(children.map((j) => j.jobId).sort()).toEqual([
+      `${name}||posts||u1`,
+      `${name}||posts||u2`,
+      `${name}||posts||u3`,
+    ]);
+    expect((await queue.getJobCounts('waiting')).waiting).toBe(4);
+
+    // Another parent invocation of this run writing the same key is a duplicate, not a re-read page.
+    const other = childEnqueuer(queue, pipeline, { ...parentData, stateKey: `${name}::other` });
+    await expect(other([{ id: 'u1' }])).rejects.toThrow(/duplicate state key ".*::posts::u1"/);
+
+    // Cancelled before any child ran: the children stay owed, and the next submission adds them.
+    await cancelRun(queue, run);
+    expect((await queue.getJobCounts('waiting')).waiting).toBe(0);
+    const next = await submitRun(pipeline, queue, target);
+    const owed = (await runJobs(queue, next)).filter((j) => j.row === 'posts');
+    expect(owed.map((j) => [j.jobId, j.added]).sort()).toEqual([
+      [`${name}||posts||u1`, true],
+      [`${name}||posts||u2`, true],
+      [`${name}||posts||u3`, true],
+    ]);
+    workers.push(await startWorker({ ...target, env, host }));
+    const report = executionReport(next, await followRun(queue, next, { pollMs: 50 }), 0);
+    // The 3 owed children, and one for each of the 4 records users writes now (ids 1 to 4).
+    expect(report.rows.map((r) => [r.id, r.status, r.invocations])).toEqual([
+      ['users', 'ok', 1],
+      ['posts', 'ok', 7],
+    ]);
+    // Every child ran ok: nothing is owed any more.
+    const third = await submitRun(pipeline, queue, target);
+    expect(third.jobs.map((j) => j.row)).toEqual(['users']);
+    expect((await runJobs(queue, third)).filter((j) => j.row === 'posts')).toEqual([]);
+    await followRun(queue, third, { pollMs: 50 });
+  });
+
   it('B waits for A: it is added only once A has ended ok', async () => {
     const { file, target, queue, dir } = setup(
       '  - { id: a, source: { config: { prefix: a } } }\n  - { id: b, depends_on: [a], source: { config: { prefix: b } } }',
@@ -156,7 +213,7 @@ ${extra}`,
     const report = executionReport(run, await followRun(queue, run, { pollMs: 50 }), 0);
     expect(report.status).toBe('failed');
     expect(report.rows.map((r) => [r.id, r.status, r.reason ?? ''])).toEqual([
-      ['a', 'failed', ''],
+      ['a', 'failed', '1 of 1 invocations failed'],
       ['b', 'skipped', 'dependency "a" failed'],
       ['c', 'skipped', 'dependency "b" was skipped'],
     ]);

@@ -8,7 +8,7 @@
  * missed event loses nothing.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { predecessorProblem, type RowStatus } from '@faucet/pipeline';
+import { predecessorProblem } from '@faucet/pipeline';
 import type { Job } from 'bullmq';
 import { isCancelled } from './cancel.js';
 import type { InvocationQueue } from './queue.js';
@@ -27,36 +27,33 @@ function isResult(value: unknown): value is InvocationJobResult {
   return typeof value === 'object' && value !== null && 'status' in value && 'stateKey' in value;
 }
 
-/** How a row ended as recorded by its workers, or derived: skipped when a row it waits for did not succeed. */
-function rowEnd(
-  row: string,
-  run: SubmittedRun,
-  ends: Map<string, RowEnd>,
-  seen = new Set<string>(),
-): RowEnd | undefined {
-  const recorded = ends.get(row);
-  if (recorded) return recorded;
-  const job = run.jobs.find((j) => j.row === row);
-  if (!job?.waitsFor || seen.has(row)) return undefined;
-  seen.add(row);
-  const before: Array<{ id: string; status: RowStatus | undefined }> = job.waitsFor.map((id) => ({
-    id,
-    status: rowEnd(id, run, ends, seen)?.status,
-  }));
-  const blocked = before.find((b) => b.status !== undefined && b.status !== 'ok');
-  if (!blocked) return undefined;
-  const reason = predecessorProblem({}, [blocked as { id: string; status: RowStatus }]);
-  return { status: 'skipped', ...(reason ? { reason } : {}) };
-}
+const skipped = (job: SubmittedJob, reason: string | undefined): FollowedJob => ({
+  job,
+  status: 'skipped',
+  reason: reason ?? 'skipped',
+  attempts: 0,
+});
 
 /**
  * The end of a row waiting in `depends_on` whose job was not added (yet): skipped as its workers
- * recorded (or as follows from its dependencies' ends), or undefined while it waits.
+ * recorded, or as follows from how its dependencies' jobs ended — also when no worker could record
+ * it (a job failed by BullMQ itself after stalling too often) — or undefined while it waits.
  */
-async function deferredEnd(queue: InvocationQueue, job: SubmittedJob, run: SubmittedRun) {
-  const end = rowEnd(job.row, run, await rowEnds(queue, run.runId));
-  if (end?.status !== 'skipped') return undefined;
-  return { job, status: 'skipped', reason: end.reason ?? 'skipped', attempts: 0 } satisfies FollowedJob;
+async function deferredEnd(
+  queue: InvocationQueue,
+  job: SubmittedJob,
+  run: SubmittedRun,
+  seen: ReadonlySet<string>,
+): Promise<FollowedJob | undefined> {
+  const recorded: RowEnd | undefined = (await rowEnds(queue, run.runId)).get(job.row);
+  if (recorded?.status === 'skipped') return skipped(job, recorded.reason);
+  for (const id of job.waitsFor ?? []) {
+    const before = run.jobs.find((j) => j.row === id);
+    if (!before || seen.has(id)) continue;
+    const end = await endOf(queue, before, run, new Set([...seen, job.row]));
+    if (end && end.status !== 'ok') return skipped(job, predecessorProblem({}, [{ id, status: end.status }]));
+  }
+  return undefined;
 }
 
 /** The end of one job, or undefined while it is still waiting, delayed or running. */
@@ -64,13 +61,14 @@ export async function endOf(
   queue: InvocationQueue,
   job: SubmittedJob,
   run?: SubmittedRun,
+  seen: ReadonlySet<string> = new Set(),
 ): Promise<FollowedJob | undefined> {
   // The state first, then the job: a job read before it finished lacks its return value.
   const state = await queue.getJobState(job.jobId);
   if (state === 'unknown') {
     if (job.deferred && run) {
-      const skipped = await deferredEnd(queue, job, run);
-      if (skipped) return skipped;
+      const end = await deferredEnd(queue, job, run, seen);
+      if (end) return end;
     }
     if (await isCancelled(queue, job.jobId))
       return { job, status: 'cancelled', reason: 'cancelled before it started', attempts: 0 };

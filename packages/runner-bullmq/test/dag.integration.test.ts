@@ -221,6 +221,20 @@ ${extra}`,
     expect(await queue.getJobState(run.jobs[1]?.jobId as string)).toBe('unknown');
   });
 
+  it('when no worker could tell the rows waiting (the file changed), the follower derives their skip', async () => {
+    const { file, target, queue } = setup('  - { id: a }\n  - { id: b, depends_on: [a] }');
+    const pipeline = await load(file);
+    const run = await submitRun(pipeline, queue, target);
+    write(file, `${readFileSync(file, 'utf8')}# edited\n`);
+    workers.push(await startWorker({ ...target, env, host }));
+    const report = executionReport(run, await followRun(queue, run, { pollMs: 50 }), 0);
+    expect(report.rows.map((r) => [r.id, r.status, r.reason])).toEqual([
+      ['a', 'failed', '1 of 1 invocations failed'],
+      ['b', 'skipped', 'dependency "a" failed'],
+    ]);
+    expect((await runStatus(queue, run)).map((s) => s.state)).toEqual(['failed', 'skipped']);
+  });
+
   it('refuses, with its reason, depends_on a DAG child row', async () => {
     const { file } = setup(
       '  - { id: a }\n  - { id: b, parent: a, source: { config: { prefix: "${parent.id}" } } }\n' +

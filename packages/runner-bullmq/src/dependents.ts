@@ -27,8 +27,8 @@ export function rowJobData(base: InvocationJobData, row: string, stateKey: strin
 }
 
 /**
- * A row without a parent ended (its job's last attempt): record it, then add or skip the rows whose
- * `depends_on` names it. `pipeline` is undefined when this worker could not load the file the job
+ * A row without a parent ended (its job's last attempt): when rows wait for it in `depends_on`,
+ * record the end, then add or skip those rows. `pipeline` is undefined when this worker could not load the file the job
  * names: the end is recorded, and the submitter derives the skips from it.
  */
 export async function rowEnded(
@@ -38,10 +38,12 @@ export async function rowEnded(
   row: string,
   end: RowEnd,
 ): Promise<void> {
+  const waiting = pipeline?.rows.filter((r) => r.parent === undefined && r.dependsOn.includes(row));
+  // A job's own state tells how it ended: only a skip (no job) or a row others wait for is recorded,
+  // so a plain matrix pays no extra round trip per job.
+  if (waiting?.length === 0 && end.status !== 'skipped') return;
   await recordRowEnd(queue, base.runId, row, end);
-  if (!pipeline) return;
-  const waiting = pipeline.rows.filter((r) => r.parent === undefined && r.dependsOn.includes(row));
-  if (waiting.length === 0) return;
+  if (!pipeline || !waiting) return;
   const ends = await rowEnds(queue, base.runId);
   for (const next of waiting) {
     if (ends.has(next.id)) continue;

@@ -21,6 +21,7 @@ import {
   followRun,
   type InvocationQueue,
   openQueue,
+  QueueRunConflictError,
   runJobs,
   runStatus,
   startWorker,
@@ -233,6 +234,20 @@ ${extra}`,
       ['b', 'skipped', 'dependency "a" failed'],
     ]);
     expect((await runStatus(queue, run)).map((s) => s.state)).toEqual(['failed', 'skipped']);
+  });
+
+  it('a resubmission while a row ordered by depends_on still waits in another run is refused, adding nothing', async () => {
+    const { file, target, queue } = setup('  - { id: a }\n  - { id: b, depends_on: [a] }\n  - { id: c }');
+    const pipeline = await load(file);
+    await submitRun(pipeline, queue, target);
+    const counts = await queue.getJobCounts('waiting');
+    const error = await submitRun(pipeline, queue, target).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(QueueRunConflictError);
+    expect((error as QueueRunConflictError).code).toBe('QUEUE_RUN_CONFLICT');
+    expect((error as Error).message).toMatch(
+      /row "a" is ordered by depends_on, but a job of run \S+ for it is still/,
+    );
+    expect(await queue.getJobCounts('waiting')).toEqual(counts);
   });
 
   it('refuses, with its reason, depends_on a DAG child row', async () => {

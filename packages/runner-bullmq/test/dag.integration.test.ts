@@ -107,6 +107,31 @@ ${extra}`,
     expect(statuses.map((s) => s.state)).toEqual(Array(6).fill('ok'));
   });
 
+  it("a child row with children of its own: grandchild jobs are added by the child jobs' workers", async () => {
+    const { name, file, target, queue } = setup(
+      '  - { id: users, source: { config: { count: 2, prefix: u } } }\n' +
+        '  - { id: posts, parent: users, source: { config: { count: 2, prefix: "${parent.id}-p" } } }\n' +
+        '  - { id: notes, parent: posts, source: { config: { count: 1, prefix: "${parent.id}-n" } } }',
+    );
+    const pipeline = await load(file);
+    assertQueueable(pipeline);
+    const run = await submitRun(pipeline, queue, target);
+    workers.push(await startWorker({ ...target, env, host, concurrency: 2 }));
+    const report = executionReport(run, await followRun(queue, run, { pollMs: 50 }), 0);
+    expect(report.status).toBe('ok');
+    expect(report.rows.map((r) => [r.id, r.status, r.invocations])).toEqual([
+      ['users', 'ok', 1],
+      ['posts', 'ok', 2],
+      ['notes', 'ok', 4],
+    ]);
+    expect(
+      report.invocations
+        .filter((i) => i.row === 'notes')
+        .map((i) => i.stateKey)
+        .sort(),
+    ).toEqual(['u1-p1', 'u1-p2', 'u2-p1', 'u2-p2'].map((id) => `${name}::notes::${id}`));
+  });
+
   it('a page handed off again (a re-delivered parent) adds no child twice; a child owed is added by the next run', async () => {
     const { name, file, target, queue } = setup(
       '  - { id: users }\n  - { id: posts, parent: users, source: { config: { prefix: "${parent.id}" } } }',

@@ -68,6 +68,7 @@ export {
 export { type ChildInvocations, childInvocations, rootInvocations } from './invocations.js';
 export { buildPipelineJsonSchema, type SchemaPlugin } from './pipeline-json-schema.js';
 export { type RunPipelineFileOptions, runPipelineFile } from './run-file.js';
+export { predecessorProblem } from './runtime/execution.js';
 export {
   type InvocationMode,
   type InvocationOptions,

@@ -2,9 +2,12 @@
  * Cancelling a submitted run: jobs not started are removed; a job running on a worker is told
  * through a cancel mark beside the queue (`{prefix}:{queue}:faucet-cancel:{jobId}`), which the
  * worker looks at about once a second — the invocation then finishes its page, stores the
- * checkpoint and ends cancelled. A fresh job for the same state key clears the mark.
+ * checkpoint and ends cancelled. A fresh job for the same state key clears the mark. The run is
+ * marked cancelled first, so no worker adds a job for it afterwards: rows waiting in `depends_on`
+ * end skipped, and DAG children of records written from now on stay owed to the next run.
  */
 import type { InvocationQueue } from './queue.js';
+import { markRunCancelled, runJobs } from './run-state.js';
 import { sideKey } from './runs.js';
 import type { SubmittedRun } from './types.js';
 
@@ -25,10 +28,14 @@ export interface CancelledRun {
 export async function cancelRun(queue: InvocationQueue, run: SubmittedRun): Promise<CancelledRun> {
   const client = await queue.client;
   const out: CancelledRun = { removed: [], signalled: [], ended: [] };
-  for (const { jobId } of run.jobs) {
+  await markRunCancelled(queue, run.runId);
+  for (const { jobId } of await runJobs(queue, run)) {
     await client.set(cancelKey(queue, jobId), run.runId, { EX: MARK_SECONDS });
     const state = await queue.getJobState(jobId);
-    if (NOT_STARTED.has(state)) {
+    if (state === 'unknown') {
+      // a row still waiting for its depends_on: it will not be added now
+      out.removed.push(jobId);
+    } else if (NOT_STARTED.has(state)) {
       await queue.remove(jobId);
       out.removed.push(jobId);
     } else if (state === 'active') {

@@ -21,3 +21,10 @@ export class JobRefusedError extends FaucetError {
     super(message, { code: 'JOB_REFUSED' });
   }
 }
+
+/** A submission that would wait on a job of another run still live (the rows ordered by depends_on). */
+export class QueueRunConflictError extends FaucetError {
+  constructor(message: string) {
+    super(message, { code: 'QUEUE_RUN_CONFLICT' });
+  }
+}

@@ -1,12 +1,18 @@
 /**
  * Following a submitted run until every job has ended: completed (the worker's report), failed
- * after its last attempt (the report of that attempt, kept in the job's progress), or gone.
- * Polls the jobs' states, so a restart of the submitter or a missed event loses nothing.
+ * after its last attempt (the report of that attempt, kept in the job's progress), or gone; a row
+ * waiting in `depends_on` ends skipped when a dependency did not succeed. The DAG children the
+ * workers add are listed again on every look (run-state.ts) and followed as well: the run has
+ * ended once every job listed after the last parent ended has ended too (a parent's job ends only
+ * after its children were listed). Polls the jobs' states, so a restart of the submitter or a
+ * missed event loses nothing.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { predecessorProblem } from '@faucet/pipeline';
 import type { Job } from 'bullmq';
 import { isCancelled } from './cancel.js';
 import type { InvocationQueue } from './queue.js';
+import { type RowEnd, rowEnds, runJobs } from './run-state.js';
 import type { FollowedJob, InvocationJobResult, SubmittedJob, SubmittedRun } from './types.js';
 
 export interface FollowOptions {
@@ -21,13 +27,52 @@ function isResult(value: unknown): value is InvocationJobResult {
   return typeof value === 'object' && value !== null && 'status' in value && 'stateKey' in value;
 }
 
+const skipped = (job: SubmittedJob, reason: string | undefined): FollowedJob => ({
+  job,
+  status: 'skipped',
+  reason: reason ?? 'skipped',
+  attempts: 0,
+});
+
+/**
+ * The end of a row waiting in `depends_on` whose job was not added (yet): skipped as its workers
+ * recorded, or as follows from how its dependencies' jobs ended — also when no worker could record
+ * it (a job failed by BullMQ itself after stalling too often) — or undefined while it waits.
+ */
+async function deferredEnd(
+  queue: InvocationQueue,
+  job: SubmittedJob,
+  run: SubmittedRun,
+  seen: ReadonlySet<string>,
+): Promise<FollowedJob | undefined> {
+  const recorded: RowEnd | undefined = (await rowEnds(queue, run.runId)).get(job.row);
+  if (recorded?.status === 'skipped') return skipped(job, recorded.reason);
+  for (const id of job.waitsFor ?? []) {
+    const before = run.jobs.find((j) => j.row === id);
+    if (!before || seen.has(id)) continue;
+    const end = await endOf(queue, before, run, new Set([...seen, job.row]));
+    if (end && end.status !== 'ok') return skipped(job, predecessorProblem({}, [{ id, status: end.status }]));
+  }
+  return undefined;
+}
+
 /** The end of one job, or undefined while it is still waiting, delayed or running. */
-export async function endOf(queue: InvocationQueue, job: SubmittedJob): Promise<FollowedJob | undefined> {
+export async function endOf(
+  queue: InvocationQueue,
+  job: SubmittedJob,
+  run?: SubmittedRun,
+  seen: ReadonlySet<string> = new Set(),
+): Promise<FollowedJob | undefined> {
   // The state first, then the job: a job read before it finished lacks its return value.
   const state = await queue.getJobState(job.jobId);
   if (state === 'unknown') {
+    if (job.deferred && run) {
+      const end = await deferredEnd(queue, job, run, seen);
+      if (end) return end;
+    }
     if (await isCancelled(queue, job.jobId))
       return { job, status: 'cancelled', reason: 'cancelled before it started', attempts: 0 };
+    if (job.deferred) return undefined;
     return gone(job);
   }
   if (state !== 'completed' && state !== 'failed') return undefined;
@@ -64,17 +109,19 @@ export async function followRun(
 ): Promise<FollowedJob[]> {
   const ended = new Map<string, FollowedJob>();
   const pollMs = options.pollMs ?? 250;
-  while (ended.size < run.jobs.length && !options.signal?.aborted) {
-    for (const job of run.jobs) {
+  let jobs = run.jobs;
+  while (!options.signal?.aborted) {
+    for (const job of jobs) {
       if (ended.has(job.jobId)) continue;
-      const end = await endOf(queue, job);
+      const end = await endOf(queue, job, run);
       if (!end) continue;
       ended.set(job.jobId, end);
       options.onFinished?.(end);
     }
-    if (ended.size < run.jobs.length) {
-      await sleep(pollMs, undefined, options.signal ? { signal: options.signal } : {}).catch(() => {});
-    }
+    // Listed after the ends were seen: children of a parent seen ended are all in this list.
+    jobs = await runJobs(queue, run);
+    if (jobs.every((job) => ended.has(job.jobId))) break;
+    await sleep(pollMs, undefined, options.signal ? { signal: options.signal } : {}).catch(() => {});
   }
-  return run.jobs.map((job) => ended.get(job.jobId)).filter((j): j is FollowedJob => j !== undefined);
+  return jobs.map((job) => ended.get(job.jobId)).filter((j): j is FollowedJob => j !== undefined);
 }

@@ -7,12 +7,13 @@
 export { type CancelledRun, cancelRun } from './cancel.js';
 export { assertQueueable, queueIssues } from './checks.js';
 export { probeRedis, redisEndpoint } from './connection.js';
-export { JobRefusedError, QueueUnreachableError } from './errors.js';
+export { JobRefusedError, QueueRunConflictError, QueueUnreachableError } from './errors.js';
 export { type FollowOptions, followRun } from './follow.js';
 export { jobIdFor, stateKeyOf } from './job-ids.js';
 export type { WorkerEvents } from './processor.js';
 export { DEFAULT_QUEUE_NAME, type InvocationQueue, openQueue } from './queue.js';
 export { executionReport } from './report.js';
+export { type RowEnd, runJobs } from './run-state.js';
 export { listRuns, loadRun } from './runs.js';
 export { countStates, type JobStatus, runStatus } from './status.js';
 export { submitRun } from './submit.js';

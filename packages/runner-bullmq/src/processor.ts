@@ -7,10 +7,23 @@
  */
 import { hostname } from 'node:os';
 import { FaucetError, type Logger, toFaucetError } from '@faucet/core';
-import { type InvocationOutcome, rootInvocations, runInvocation, type StateStores } from '@faucet/pipeline';
+import {
+  childInvocations,
+  type InvocationOutcome,
+  type InvocationTarget,
+  type LoadedPipeline,
+  rootInvocations,
+  runInvocation,
+  type StateStores,
+} from '@faucet/pipeline';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
+import { childEnqueuer } from './children.js';
+import { rowEnded } from './dependents.js';
 import { JobRefusedError } from './errors.js';
+import { jobIdFor } from './job-ids.js';
 import { createPipelineCache, type PipelineCacheOptions } from './load-cached.js';
+import { childDone } from './owed.js';
+import type { InvocationQueue } from './queue.js';
 import type { InvocationJobData, InvocationJobResult } from './types.js';
 
 export interface WorkerEvents {
@@ -26,6 +39,8 @@ export interface ProcessorOptions extends PipelineCacheOptions {
   /** Aborted when the worker shuts down: running invocations finish their page and checkpoint. */
   signal: AbortSignal;
   events?: WorkerEvents;
+  /** The queue, for the jobs a job adds (DAG children, rows waiting in `depends_on`). */
+  queue: InvocationQueue;
 }
 
 export const WORKER_LABEL = `${hostname()}:${process.pid}`;
@@ -51,21 +66,72 @@ function resultOf(outcome: InvocationOutcome): InvocationJobResult {
   };
 }
 
+/** The invocation a job names: a row without a parent by its state key, or a DAG child from its parent record. */
+function targetOf(pipeline: LoadedPipeline, data: InvocationJobData): InvocationTarget {
+  const refuse = () =>
+    new JobRefusedError(`the pipeline file ${data.file} has no row for state key ${data.stateKey}`);
+  if (data.parent === undefined) {
+    const target = rootInvocations(pipeline).find((t) => t.stateKey === data.stateKey);
+    if (!target) throw refuse();
+    return target;
+  }
+  const row = pipeline.rowsById.get(data.row);
+  const target = row && childInvocations(pipeline, row, [data.parent]).targets[0];
+  if (!target || target.stateKey !== data.stateKey) throw refuse();
+  return target;
+}
+
+/** Whether this attempt is the job's last (a failure now ends it failed). */
+function lastAttempt(job: Job<InvocationJobData, InvocationJobResult>): boolean {
+  return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+}
+
+function refusedResult(data: InvocationJobData, error: unknown): InvocationJobResult {
+  const failure = toFaucetError(error, (message, cause) => new FaucetError(message, { cause }));
+  return {
+    row: data.row,
+    stateKey: data.stateKey,
+    status: 'failed',
+    limitReached: false,
+    durationMs: 0,
+    error: { code: failure.code, message: failure.message, retryable: false },
+    worker: WORKER_LABEL,
+  };
+}
+
 export function createInvocationProcessor(options: ProcessorOptions) {
   const cache = createPipelineCache(options);
+  const { queue } = options;
 
-  async function outcomeFor(data: InvocationJobData, signal: AbortSignal): Promise<InvocationOutcome> {
-    const pipeline = await cache.pipelineFor(data);
-    const target = rootInvocations(pipeline).find((t) => t.stateKey === data.stateKey);
-    if (!target)
-      throw new JobRefusedError(`the pipeline file ${data.file} has no row for state key ${data.stateKey}`);
+  async function outcomeFor(
+    data: InvocationJobData,
+    pipeline: LoadedPipeline,
+    signal: AbortSignal,
+  ): Promise<InvocationOutcome> {
+    const target = targetOf(pipeline, data);
     // Connectors resolve relative paths from the working directory, as under `faucet run`.
     process.chdir(pipeline.dir);
     return runInvocation(target, {
       stateStores: options.stateStores,
       logger: options.logger,
       signal,
+      ...(target.row.children.length > 0 ? { beforeCheckpoint: childEnqueuer(queue, pipeline, data) } : {}),
     });
+  }
+
+  /** Tell the run how a job ended for good: rows waiting for it, children no longer owed. */
+  async function ended(
+    data: InvocationJobData,
+    pipeline: LoadedPipeline | undefined,
+    result: InvocationJobResult,
+  ) {
+    if (data.parent !== undefined) {
+      const row = pipeline?.rowsById.get(data.row);
+      if (result.status === 'ok' && row) await childDone(queue, row.stateKey, jobIdFor(data.stateKey));
+      return;
+    }
+    const reason = result.error?.message;
+    await rowEnded(queue, pipeline, data, data.row, { status: result.status, ...(reason ? { reason } : {}) });
   }
 
   return async (
@@ -74,23 +140,17 @@ export function createInvocationProcessor(options: ProcessorOptions) {
   ): Promise<InvocationJobResult> => {
     options.events?.started?.(job.data, job.attemptsMade + 1);
     let outcome: InvocationOutcome;
+    let pipeline: LoadedPipeline | undefined;
     const watch = watchCancel(job.id ?? '', options);
     try {
-      outcome = await outcomeFor(job.data, watch.signal);
+      pipeline = await cache.pipelineFor(job.data);
+      outcome = await outcomeFor(job.data, pipeline, watch.signal);
     } catch (error) {
-      const failure = toFaucetError(error, (message, cause) => new FaucetError(message, { cause }));
-      const result: InvocationJobResult = {
-        row: job.data.row,
-        stateKey: job.data.stateKey,
-        status: 'failed',
-        limitReached: false,
-        durationMs: 0,
-        error: { code: failure.code, message: failure.message, retryable: false },
-        worker: WORKER_LABEL,
-      };
+      const result = refusedResult(job.data, error);
       options.events?.finished?.(job.data, result);
       await job.updateProgress(result as unknown as object);
-      throw new UnrecoverableError(failure.message);
+      await ended(job.data, pipeline, result);
+      throw new UnrecoverableError(result.error?.message ?? 'refused');
     } finally {
       watch.stop();
     }
@@ -102,8 +162,10 @@ export function createInvocationProcessor(options: ProcessorOptions) {
     }
     if (result.status === 'failed') {
       await job.updateProgress(result as unknown as object);
+      if (lastAttempt(job)) await ended(job.data, pipeline, result);
       throw new Error(result.error?.message ?? 'the invocation failed');
     }
+    await ended(job.data, pipeline, result);
     return result;
   };
 }

@@ -1,21 +1,29 @@
-/** Where each job of a submitted run stands now (for `faucet runs list|show`). */
+/** Where each job of a submitted run stands now, DAG children included (for `faucet runs list|show`). */
 import { endOf } from './follow.js';
 import type { InvocationQueue } from './queue.js';
+import { runJobs } from './run-state.js';
 import type { FollowedJob, SubmittedJob, SubmittedRun } from './types.js';
 
 export interface JobStatus {
   job: SubmittedJob;
-  /** `waiting`, `delayed`, `active` while not ended; `ok`, `failed`, `cancelled` once ended. */
+  /**
+   * `waiting`, `delayed`, `active` while not ended (`waiting-dependencies`: a row whose
+   * depends_on has not ended yet);
+   * `ok`, `failed`, `cancelled`, `skipped` once ended.
+   */
   state: string;
   ended?: FollowedJob;
 }
 
 export async function runStatus(queue: InvocationQueue, run: SubmittedRun): Promise<JobStatus[]> {
   const out: JobStatus[] = [];
-  for (const job of run.jobs) {
-    const ended = await endOf(queue, job);
+  for (const job of await runJobs(queue, run)) {
+    const ended = await endOf(queue, job, run);
     if (ended) out.push({ job, state: ended.status, ended });
-    else out.push({ job, state: await queue.getJobState(job.jobId) });
+    else {
+      const state = await queue.getJobState(job.jobId);
+      out.push({ job, state: job.deferred && state === 'unknown' ? 'waiting-dependencies' : state });
+    }
   }
   return out;
 }

@@ -19,6 +19,12 @@ export interface InvocationJobData {
   pipeline: string;
   row: string;
   stateKey: string;
+  /** A DAG child: the parent record as its parent's sink wrote it (only the fields children read). */
+  parent?: JsonObject;
+  /** A DAG child: the parent's key value in its state key. */
+  parentKey?: string;
+  /** A DAG child: the job of the parent invocation that enqueued it. */
+  parentJob?: string;
 }
 
 /** What a finished invocation reports back (the engine's result, JSON only). */
@@ -42,6 +48,14 @@ export interface SubmittedJob {
   jobId: string;
   /** false when a job for this state key was already waiting or running and was followed instead. */
   added: boolean;
+  /** The run whose job was followed (when `added` is false): its DAG children are listed under it. */
+  ownerRun?: string;
+  /** A row with `depends_on`: its job is added by the worker that ends its last dependency. */
+  deferred?: boolean;
+  /** A row with `depends_on`: the rows it waits for. */
+  waitsFor?: string[];
+  /** A DAG child: the parent's key value in its state key. */
+  parentKey?: string;
 }
 
 export interface SubmittedRun {
@@ -51,7 +65,10 @@ export interface SubmittedRun {
   pipeline: string;
   file: string;
   queueName: string;
+  /** One per row without a parent; DAG children are added by the workers as parents write records. */
   jobs: SubmittedJob[];
+  /** The DAG child rows and their parent rows (their jobs are listed beside the run, see runJobs). */
+  childRows?: Array<{ id: string; parent: string }>;
 }
 
 /** How a job ended, as the submitter sees it. */
@@ -59,7 +76,8 @@ export interface FollowedJob {
   job: SubmittedJob;
   /** The worker's report; absent when the job disappeared or failed before running (`reason`). */
   outcome?: InvocationJobResult;
-  status: 'ok' | 'failed' | 'cancelled';
+  /** `skipped`: a row whose dependency did not succeed (its job was never added). */
+  status: 'ok' | 'failed' | 'cancelled' | 'skipped';
   reason?: string;
   attempts: number;
 }

@@ -47,6 +47,7 @@ export async function startWorker(options: WorkerOptions): Promise<FaucetWorker>
     logger: options.logger ?? silentLogger,
     stateStores,
     signal: controller.signal,
+    queue: sideQueue,
     ...(options.events ? { events: options.events } : {}),
   });
   const worker = new Worker<InvocationJobData, InvocationJobResult, string>(queueName(options), processor, {

@@ -91,11 +91,14 @@ export async function runQueuedCommand(
     const started = performance.now();
     const run = await runner.submitRun(pipeline, queue, target);
     const where = `${runner.redisEndpoint(target.url)} queue "${run.queueName}"`;
-    const followed = run.jobs.filter((j) => !j.added).length;
+    const followed = run.jobs.filter((j) => !j.added && !j.deferred).length;
+    const deferred = run.jobs.filter((j) => j.deferred).length;
     writeLine(
       io.stderr,
       `${pipeline.name}: ${run.jobs.length} invocation(s) on ${where} as run ${run.runId}` +
-        (followed > 0 ? ` (${followed} already queued or running, followed)` : ''),
+        (followed > 0 ? ` (${followed} already queued or running, followed)` : '') +
+        (deferred > 0 ? `; ${deferred} wait for their depends_on` : '') +
+        (run.childRows?.length ? '; DAG children are added as their parents write' : ''),
     );
     if (options.detach) {
       writeLine(

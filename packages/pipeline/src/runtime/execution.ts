@@ -128,18 +128,30 @@ export function summarise(row: LoadedRow, outcomes: InvocationOutcome[], planned
   return out;
 }
 
+/**
+ * Why a row cannot start because a row it waits for (its parent, its `depends_on`) did not succeed:
+ * `dependency "load" failed`, `parent "users" was skipped`; undefined when every one is ok. Queued
+ * runs give the same reasons.
+ */
+export function predecessorProblem(
+  row: Pick<LoadedRow, 'parent'>,
+  before: ReadonlyArray<Pick<RowOutcome, 'id' | 'status'>>,
+): string | undefined {
+  const blocked = before.find((o) => o.status !== 'ok');
+  if (!blocked) return undefined;
+  const what = blocked.status === 'skipped' ? 'was skipped' : blocked.status;
+  const link = blocked.id === row.parent ? 'parent' : 'dependency';
+  return `${link} "${blocked.id}" ${what}`;
+}
+
 /** Why a row cannot start (a predecessor did not succeed, or the run is being cancelled). */
 export function blockedReason(
   exec: Execution,
   row: LoadedRow,
   before: readonly RowOutcome[],
 ): string | undefined {
-  const blocked = before.find((o) => o.status !== 'ok');
-  if (blocked) {
-    const what = blocked.status === 'skipped' ? 'was skipped' : blocked.status;
-    const link = blocked.id === row.parent ? 'parent' : 'dependency';
-    return `${link} "${blocked.id}" ${what}`;
-  }
+  const blocked = predecessorProblem(row, before);
+  if (blocked) return blocked;
   if (exec.signal.aborted) {
     return exec.stopController.signal.aborted
       ? 'not started: a row failed and on_error is stop'

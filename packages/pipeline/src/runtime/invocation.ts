@@ -30,7 +30,7 @@ import {
 } from '@faucet/core';
 import type { LoadedConnector, LoadedPipeline, LoadedRow } from '../config/load.js';
 import { mapTemplates } from '../config/template.js';
-import { capturingSink, discardingSink, jsonLinesSink } from './sinks.js';
+import { capturingSink, discardingSink, handOffSink, jsonLinesSink } from './sinks.js';
 import { createStateStores, readOnlyStateStore, type StateStores } from './state-stores.js';
 
 export type InvocationMode = 'run' | 'dry-run' | 'preview';
@@ -58,6 +58,13 @@ export interface InvocationOptions {
   logger?: Logger;
   /** Where to put what this invocation's sink writes (a DAG parent's capture). */
   capture?: FaucetRecord[];
+  /**
+   * Called on every sink flush with what the sink wrote since the previous one (projected onto the
+   * fields this row's children read), before the checkpoint that passes those records is stored. A
+   * queue worker enqueues a DAG parent's child invocations here; a rejection fails the run before
+   * that checkpoint, so no record passed by a stored bookmark misses its hand-off.
+   */
+  beforeCheckpoint?: (written: FaucetRecord[]) => Promise<void>;
   /** `preview` writes JSON lines here. */
   output?: NodeJS.WritableStream;
   onProgress?: (event: ProgressEvent) => void;
@@ -216,6 +223,9 @@ async function runWith(target: InvocationTarget, given: WithStores): Promise<Inv
         sink = await (connectors.sink.descriptor as SinkDescriptor<unknown>).create(sinkConfig, env);
       }
       if (options.capture) sink = capturingSink(sink, row.capturedFields, options.capture);
+      if (options.beforeCheckpoint && options.mode === 'run') {
+        sink = handOffSink(sink, row.capturedFields, options.beforeCheckpoint);
+      }
 
       const runOptions: RunPipelineOptions = {
         source: created,

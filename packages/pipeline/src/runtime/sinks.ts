@@ -35,15 +35,19 @@ export function projectRecord(record: FaucetRecord, paths: readonly string[]): F
  * and pushed to `into`. Rows a write throws for, or reports failed, are not captured.
  */
 export function capturingSink(inner: Sink, paths: readonly string[], into: FaucetRecord[]): Sink {
+  return capturing(inner, paths, (record) => into.push(record));
+}
+
+type MutableSink = { -readonly [K in keyof Sink]: Sink[K] };
+
+function capturing(inner: Sink, paths: readonly string[], keep: (record: FaucetRecord) => void): MutableSink {
   const capture = (records: FaucetRecord[], result: WriteResult | undefined | void): void => {
     const failed = new Set((result?.failed ?? []).map((f) => f.index));
     records.forEach((record, i) => {
-      if (!failed.has(i)) into.push(projectRecord(record, paths));
+      if (!failed.has(i)) keep(projectRecord(record, paths));
     });
   };
-  const sink: {
-    -readonly [K in keyof Sink]: Sink[K];
-  } = {
+  const sink: MutableSink = {
     async write(records, ctx) {
       const result = await inner.write(records, ctx);
       capture(records, result);
@@ -64,6 +68,37 @@ export function capturingSink(inner: Sink, paths: readonly string[], into: Fauce
     };
   }
   if (inner.lastCommittedToken) sink.lastCommittedToken = inner.lastCommittedToken.bind(inner);
+  return sink;
+}
+
+/**
+ * Wrap a sink so what it wrote (projected onto `paths`, as `capturingSink` keeps it) is handed to
+ * `handOff` on every flush, after the inner sink's flush. The engine flushes the sink before it
+ * stores any checkpoint, so the records a checkpoint passes have always been handed off first: a
+ * crash in between re-reads the page and hands them off again. A rejected hand-off fails the flush
+ * (no checkpoint is stored) and keeps the records for the next flush. Holds at most what was
+ * written since the last flush (one checkpoint interval).
+ */
+export function handOffSink(
+  inner: Sink,
+  paths: readonly string[],
+  handOff: (written: FaucetRecord[]) => Promise<void>,
+): Sink {
+  let held: FaucetRecord[] = [];
+  const sink = capturing(inner, paths, (record) => held.push(record));
+  const innerFlush = inner.flush?.bind(inner);
+  sink.flush = async () => {
+    if (innerFlush) await innerFlush();
+    if (held.length === 0) return;
+    const batch = held;
+    held = [];
+    try {
+      await handOff(batch);
+    } catch (error) {
+      held = batch.concat(held);
+      throw error;
+    }
+  };
   return sink;
 }
 

@@ -1,60 +1,105 @@
 /**
  * Following a submitted run until every job has ended: completed (the worker's report), failed
  * after its last attempt (the report of that attempt, kept in the job's progress), or gone.
- * Polls the jobs' states, so a restart of the submitter or a missed event loses nothing.
+ * Polls the jobs' states, so a restart of the submitter or a missed event loses nothing. While a
+ * job is active, its live progress (`kind: 'progress'`, put there by the worker) is passed on.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Job } from 'bullmq';
 import { isCancelled } from './cancel.js';
 import type { InvocationQueue } from './queue.js';
-import type { FollowedJob, InvocationJobResult, SubmittedJob, SubmittedRun } from './types.js';
+import type {
+  FollowedJob,
+  InvocationJobProgress,
+  InvocationJobResult,
+  SubmittedJob,
+  SubmittedRun,
+} from './types.js';
 
 export interface FollowOptions {
   /** Stop following (the jobs go on); the result then lacks the jobs still running. */
   signal?: AbortSignal;
   /** Between two looks at the pending jobs (default 250 ms). */
   pollMs?: number;
+  /** A running job's progress, each time it changed since the last look. */
+  onProgress?(job: SubmittedJob, progress: InvocationJobProgress): void;
   onFinished?(job: FollowedJob): void;
 }
 
 function isResult(value: unknown): value is InvocationJobResult {
-  return typeof value === 'object' && value !== null && 'status' in value && 'stateKey' in value;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'status' in value &&
+    'stateKey' in value &&
+    (value as { kind?: unknown }).kind !== 'progress'
+  );
 }
 
-/** The end of one job, or undefined while it is still waiting, delayed or running. */
-export async function endOf(queue: InvocationQueue, job: SubmittedJob): Promise<FollowedJob | undefined> {
+function isLiveProgress(value: unknown): value is InvocationJobProgress {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'progress';
+}
+
+interface Look {
+  /** BullMQ's state (`waiting`, `active`, `completed`…, `unknown` once removed). */
+  state: string;
+  /** Set once the job has ended. */
+  end?: FollowedJob;
+}
+
+async function look(queue: InvocationQueue, job: SubmittedJob): Promise<Look> {
   // The state first, then the job: a job read before it finished lacks its return value.
   const state = await queue.getJobState(job.jobId);
   if (state === 'unknown') {
     if (await isCancelled(queue, job.jobId))
-      return { job, status: 'cancelled', reason: 'cancelled before it started', attempts: 0 };
-    return gone(job);
+      return { state, end: { job, status: 'cancelled', reason: 'cancelled before it started', attempts: 0 } };
+    return { state, end: gone(job) };
   }
-  if (state !== 'completed' && state !== 'failed') return undefined;
+  if (state !== 'completed' && state !== 'failed') return { state };
   const found: Job | undefined = await queue.getJob(job.jobId);
-  if (!found) return gone(job);
+  if (!found) return { state, end: gone(job) };
   const attempts = found.attemptsMade;
   if (state === 'completed') {
     const outcome = found.returnvalue as unknown;
-    if (!isResult(outcome)) return { job, status: 'ok', attempts };
-    return { job, outcome, status: outcome.status, attempts };
+    if (!isResult(outcome)) return { state, end: { job, status: 'ok', attempts } };
+    return { state, end: { job, outcome, status: outcome.status, attempts } };
   }
-  if (state === 'failed') {
-    const progress = found.progress as unknown;
-    const outcome = isResult(progress) ? progress : undefined;
-    return {
+  const progress = found.progress as unknown;
+  const outcome = isResult(progress) ? progress : undefined;
+  return {
+    state,
+    end: {
       job,
       status: 'failed',
       ...(outcome ? { outcome } : {}),
       reason: found.failedReason || 'failed',
       attempts,
-    };
-  }
-  return undefined;
+    },
+  };
+}
+
+/** The end of one job, or undefined while it is still waiting, delayed or running. */
+export async function endOf(queue: InvocationQueue, job: SubmittedJob): Promise<FollowedJob | undefined> {
+  return (await look(queue, job)).end;
 }
 
 function gone(job: SubmittedJob): FollowedJob {
   return { job, status: 'failed', reason: 'the job is gone from the queue (removed)', attempts: 0 };
+}
+
+/** The live progress of an active job when it differs from the last one passed on. */
+async function newProgress(
+  queue: InvocationQueue,
+  job: SubmittedJob,
+  last: Map<string, string>,
+): Promise<InvocationJobProgress | undefined> {
+  const found: Job | undefined = await queue.getJob(job.jobId);
+  const progress = found?.progress as unknown;
+  if (!isLiveProgress(progress)) return undefined;
+  const key = `${progress.worker} ${progress.elapsedMs} ${progress.pages} ${progress.recordsWritten}`;
+  if (last.get(job.jobId) === key) return undefined;
+  last.set(job.jobId, key);
+  return progress;
 }
 
 export async function followRun(
@@ -63,14 +108,19 @@ export async function followRun(
   options: FollowOptions = {},
 ): Promise<FollowedJob[]> {
   const ended = new Map<string, FollowedJob>();
+  const lastProgress = new Map<string, string>();
   const pollMs = options.pollMs ?? 250;
   while (ended.size < run.jobs.length && !options.signal?.aborted) {
     for (const job of run.jobs) {
       if (ended.has(job.jobId)) continue;
-      const end = await endOf(queue, job);
-      if (!end) continue;
-      ended.set(job.jobId, end);
-      options.onFinished?.(end);
+      const { state, end } = await look(queue, job);
+      if (end) {
+        ended.set(job.jobId, end);
+        options.onFinished?.(end);
+      } else if (state === 'active' && options.onProgress) {
+        const progress = await newProgress(queue, job, lastProgress);
+        if (progress) options.onProgress(job, progress);
+      }
     }
     if (ended.size < run.jobs.length) {
       await sleep(pollMs, undefined, options.signal ? { signal: options.signal } : {}).catch(() => {});

@@ -4,12 +4,15 @@
  * tries it again (`execution.retries`) and finally marks it failed with the last report kept in the
  * job's progress. An invocation cancelled because the worker is shutting down goes back to the
  * queue without using up an attempt: it resumes from its bookmark on whichever worker takes it.
+ * While it runs, its progress (records, pages, last checkpoint) is in the job's progress about once
+ * a second (`kind: 'progress'`), for the submitter to show; a failed job's final report replaces it.
  */
 import { hostname } from 'node:os';
-import { FaucetError, type Logger, toFaucetError } from '@faucet/core';
+import { FaucetError, type Logger, type ProgressEvent, toFaucetError } from '@faucet/core';
 import { type InvocationOutcome, rootInvocations, runInvocation, type StateStores } from '@faucet/pipeline';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import { JobRefusedError } from './errors.js';
+import { createLiveProgress, type LiveProgress, progressOf } from './live-progress.js';
 import { createPipelineCache, type PipelineCacheOptions } from './load-cached.js';
 import type { InvocationJobData, InvocationJobResult } from './types.js';
 
@@ -32,6 +35,7 @@ export const WORKER_LABEL = `${hostname()}:${process.pid}`;
 
 function resultOf(outcome: InvocationOutcome): InvocationJobResult {
   return {
+    kind: 'result',
     row: outcome.row,
     stateKey: outcome.stateKey,
     status: outcome.status === 'ok' ? 'ok' : outcome.status === 'cancelled' ? 'cancelled' : 'failed',
@@ -54,7 +58,11 @@ function resultOf(outcome: InvocationOutcome): InvocationJobResult {
 export function createInvocationProcessor(options: ProcessorOptions) {
   const cache = createPipelineCache(options);
 
-  async function outcomeFor(data: InvocationJobData, signal: AbortSignal): Promise<InvocationOutcome> {
+  async function outcomeFor(
+    data: InvocationJobData,
+    signal: AbortSignal,
+    onProgress: (event: ProgressEvent) => void,
+  ): Promise<InvocationOutcome> {
     const pipeline = await cache.pipelineFor(data);
     const target = rootInvocations(pipeline).find((t) => t.stateKey === data.stateKey);
     if (!target)
@@ -65,6 +73,7 @@ export function createInvocationProcessor(options: ProcessorOptions) {
       stateStores: options.stateStores,
       logger: options.logger,
       signal,
+      onProgress,
     });
   }
 
@@ -75,11 +84,14 @@ export function createInvocationProcessor(options: ProcessorOptions) {
     options.events?.started?.(job.data, job.attemptsMade + 1);
     let outcome: InvocationOutcome;
     const watch = watchCancel(job.id ?? '', options);
+    const live = liveProgressOf(job);
     try {
-      outcome = await outcomeFor(job.data, watch.signal);
+      outcome = await outcomeFor(job.data, watch.signal, live.report);
     } catch (error) {
+      await live.stop();
       const failure = toFaucetError(error, (message, cause) => new FaucetError(message, { cause }));
       const result: InvocationJobResult = {
+        kind: 'result',
         row: job.data.row,
         stateKey: job.data.stateKey,
         status: 'failed',
@@ -94,6 +106,7 @@ export function createInvocationProcessor(options: ProcessorOptions) {
     } finally {
       watch.stop();
     }
+    await live.stop();
     const result = resultOf(outcome);
     options.events?.finished?.(job.data, result);
     if (result.status === 'cancelled' && options.signal.aborted && token !== undefined) {
@@ -106,6 +119,12 @@ export function createInvocationProcessor(options: ProcessorOptions) {
     }
     return result;
   };
+}
+
+function liveProgressOf(job: Job<InvocationJobData, InvocationJobResult>): LiveProgress {
+  return createLiveProgress({ updateProgress: (progress) => job.updateProgress(progress) }, (event) =>
+    progressOf(event, job.data, WORKER_LABEL),
+  );
 }
 
 /** An abort signal for one job: the worker shutting down, or the job cancelled (checked every second). */

@@ -1,12 +1,33 @@
 /**
- * A followed run as the ExecutionReport a local run gives, so the CLI prints the same summary and
- * exit code. A job the submitter stopped following counts as cancelled (it may still finish).
+ * A followed run in the engine's own shapes, so the CLI shows it as it shows a local run: a job's
+ * live progress as a ProgressEvent, an ended job as an InvocationOutcome, the whole run as the
+ * ExecutionReport (same summary, same exit code). A job the submitter stopped following counts as
+ * cancelled (it may still finish).
  */
-import { FaucetError, type PipelineResult } from '@faucet/core';
+import { FaucetError, type PipelineResult, type ProgressEvent } from '@faucet/core';
 import type { ExecutionReport, InvocationOutcome, RowOutcome } from '@faucet/pipeline';
-import type { FollowedJob, SubmittedRun } from './types.js';
+import type { FollowedJob, InvocationJobProgress, SubmittedRun } from './types.js';
 
-function invocationOf(followed: FollowedJob): InvocationOutcome {
+/** A job's live progress as the engine's progress event of a local run. */
+export function progressEvent(run: SubmittedRun, progress: InvocationJobProgress): ProgressEvent {
+  return {
+    type: progress.type,
+    pipeline: run.pipeline,
+    row: progress.row,
+    runId: run.runId,
+    pages: progress.pages,
+    recordsRead: progress.recordsRead,
+    recordsWritten: progress.recordsWritten,
+    recordsDeadLettered: progress.recordsDeadLettered,
+    checkpoints: progress.checkpoints,
+    ratePerSec: progress.ratePerSec,
+    elapsedMs: progress.elapsedMs,
+    ...(progress.lastCheckpointAt ? { lastCheckpointAt: progress.lastCheckpointAt } : {}),
+  };
+}
+
+/** An ended job as the outcome of a local invocation. */
+export function invocationOutcome(followed: FollowedJob): InvocationOutcome {
   const { job, outcome } = followed;
   const error =
     outcome?.error ??
@@ -33,7 +54,7 @@ export function executionReport(
 ): ExecutionReport {
   const byJob = new Map(followed.map((f) => [f.job.jobId, f]));
   const invocations = run.jobs.map((job) =>
-    invocationOf(
+    invocationOutcome(
       byJob.get(job.jobId) ?? { job, status: 'cancelled', reason: 'not followed to its end', attempts: 0 },
     ),
   );

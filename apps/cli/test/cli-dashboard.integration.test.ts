@@ -4,8 +4,8 @@
  * back, so that row stays running, while the other finishes. Headless Chromium (Debian's, driven
  * by playwright-core) opens the URL the worker printed: the queue is listed, the running row's job
  * is under Active and the finished one under Completed, with no retry or clean buttons (read-only).
- * Then `faucet dashboard` on the port in use fails naming host:port and its flag, and SIGTERM closes
- * the worker's HTTP server. The Redis URL carries a password, which is never printed.
+ * Then `faucet dashboard` on the port in use fails naming host:port and its flag; on a free port it
+ * shows the same board until SIGTERM closes it; SIGTERM closes the worker's HTTP server too. The Redis URL carries a password, which is never printed.
  *
  * Needs FAUCET_TEST_REDIS_URL and Chromium: both fail in CI when missing, and are skipped elsewhere.
  */
@@ -113,6 +113,25 @@ withRedis('faucet worker --dashboard-port', (redisUrl) => {
       expect(taken.stderr).toContain(`cannot serve the dashboard on 127.0.0.1:${port}: the port is in use`);
       expect(taken.stderr).toContain('--port');
 
+      // The standalone dashboard: the same board in the browser, until SIGTERM closes it.
+      const standalone = startCli(['dashboard', '--queue', queueUrl, '--queue-name', queue, '--port', '0'], {
+        cwd: dir,
+        timeoutMs: 120_000,
+      });
+      children.push(standalone);
+      const standaloneLine = () =>
+        /dashboard: (http:\/\/127\.0\.0\.1:\d+\/) /.exec(standalone.output().stderr);
+      await waitFor(() => standaloneLine() !== null, 'the standalone dashboard line', 60_000);
+      const standaloneUrl = standaloneLine()?.[1] ?? '';
+      const second = await openPage(browser, standaloneUrl);
+      await second.getByRole('link', { name: queue }).first().click({ timeout: UI_MS });
+      await second.getByText('ACTIVE', { exact: true }).click({ timeout: UI_MS });
+      await second.getByText('r_running', { exact: true }).waitFor({ timeout: UI_MS });
+      standalone.child.kill('SIGTERM');
+      const closed = await standalone.done;
+      expect(closed.code, closed.stderr).toBe(0);
+      await expect(fetch(standaloneUrl)).rejects.toThrow();
+
       server.release('r_running');
       await waitFor(
         () => /finished \S+::r_running: ok/.test(worker.output().stderr),
@@ -123,7 +142,7 @@ withRedis('faucet worker --dashboard-port', (redisUrl) => {
       const end = await worker.done;
       expect(end.code, end.stderr).toBe(0);
       await expect(fetch(dashboardUrl)).rejects.toThrow();
-      for (const output of [end.stderr, end.stdout, submitted.stderr, taken.stderr]) {
+      for (const output of [end.stderr, end.stdout, submitted.stderr, taken.stderr, closed.stderr]) {
         expect(output).not.toContain(PASSWORD);
       }
     }, 400_000);

@@ -2,7 +2,7 @@
  * Headless Chromium for browser tests: Debian's `chromium` package (`.ci/run` installs it), or the
  * binary named by FAUCET_TEST_CHROMIUM. The same policy as a missing server (`describeWithService`):
  * without the browser a test FAILS where real services are required (CI, FAUCET_REQUIRE_SERVICES=1)
- * and is skipped elsewhere, saying why and how to get it.
+ * and is skipped elsewhere, printing why and how to get it.
  */
 import { accessSync, constants } from 'node:fs';
 import { servicesRequired } from '@faucet/testkit';
@@ -57,6 +57,8 @@ export function withChromium(title: string, body: (path: string) => void): void 
     });
     return;
   }
+  // The reason is printed too: a skipped test's title is not shown by the default reporter.
+  console.warn(`skipping "${title}": ${missing}`);
   describe(title, () => {
     it.skip(`needs Chromium (skipped: ${missing})`, () => {});
   });

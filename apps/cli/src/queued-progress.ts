@@ -34,17 +34,17 @@ export function queuedObserver(
 ): QueuedObserver {
   const jobsPerRow = rowsOf(run);
   const started = new Set<string>();
-  const rowsStarted = new Set<string>();
+  /** Jobs of each row that have run (been shown started). */
+  const ranPerRow = new Map<string, number>();
   const endedPerRow = new Map<string, RowOutcome['status'][]>();
   const infoOf = (job: SubmittedJob): InvocationInfo => ({ row: job.row, stateKey: job.stateKey });
 
   const ensureStarted = (job: SubmittedJob): void => {
     if (started.has(job.jobId)) return;
     started.add(job.jobId);
-    if (!rowsStarted.has(job.row)) {
-      rowsStarted.add(job.row);
-      display.rowStarted?.(job.row, jobsPerRow.get(job.row) ?? 1);
-    }
+    const ran = ranPerRow.get(job.row) ?? 0;
+    ranPerRow.set(job.row, ran + 1);
+    if (ran === 0) display.rowStarted?.(job.row, jobsPerRow.get(job.row) ?? 1);
     display.invocationStarted?.(infoOf(job));
   };
 
@@ -54,7 +54,7 @@ export function queuedObserver(
     const total = jobsPerRow.get(row) ?? 1;
     if (ended.length < total) return;
     const worst = WORST.find((s) => ended.includes(s)) ?? 'ok';
-    const ran = [...started].filter((id) => run.jobs.some((j) => j.jobId === id && j.row === row)).length;
+    const ran = ranPerRow.get(row) ?? 0;
     display.rowFinished?.({
       id: row,
       status: worst,

@@ -21,6 +21,8 @@ export interface FollowOptions {
   signal?: AbortSignal;
   /** Between two looks at the pending jobs (default 250 ms). */
   pollMs?: number;
+  /** Between two reads of the running jobs' progress (default 1000 ms: workers update it about once a second). */
+  progressMs?: number;
   /** A running job's progress, each time it changed since the last look. */
   onProgress?(job: SubmittedJob, progress: InvocationJobProgress): void;
   onFinished?(job: FollowedJob): void;
@@ -110,14 +112,18 @@ export async function followRun(
   const ended = new Map<string, FollowedJob>();
   const lastProgress = new Map<string, string>();
   const pollMs = options.pollMs ?? 250;
+  const progressMs = options.progressMs ?? 1000;
+  let progressReadAt = Number.NEGATIVE_INFINITY;
   while (ended.size < run.jobs.length && !options.signal?.aborted) {
+    const readProgress = options.onProgress !== undefined && performance.now() - progressReadAt >= progressMs;
+    if (readProgress) progressReadAt = performance.now();
     for (const job of run.jobs) {
       if (ended.has(job.jobId)) continue;
       const { state, end } = await look(queue, job);
       if (end) {
         ended.set(job.jobId, end);
         options.onFinished?.(end);
-      } else if (state === 'active' && options.onProgress) {
+      } else if (state === 'active' && readProgress && options.onProgress) {
         const progress = await newProgress(queue, job, lastProgress);
         if (progress) options.onProgress(job, progress);
       }

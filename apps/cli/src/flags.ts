@@ -16,13 +16,21 @@ export const positiveInt =
     return Number(value);
   };
 
-export const port = (value: string): number => {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 65535) {
-    throw new InvalidArgumentError(`--metrics-port must be a port number from 0 to 65535, got "${value}"`);
-  }
-  return n;
-};
+/** A TCP port number from 0 (any free port) to 65535, for `flag`. */
+export const portOf =
+  (flag: string) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n > 65535) {
+      throw new InvalidArgumentError(`${flag} must be a port number from 0 to 65535, got "${value}"`);
+    }
+    return n;
+  };
+
+export const port = portOf('--metrics-port');
+
+/** `faucet dashboard`'s port when `--port` is not given. */
+export const DEFAULT_DASHBOARD_PORT = 3000;
 
 export const seconds = (flag: string) => (value: string) => {
   const n = Number(value);

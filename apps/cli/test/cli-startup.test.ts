@@ -70,4 +70,16 @@ describe('what a faucet command loads', () => {
       [],
     );
   });
+
+  it('a local run: no queue runner, no dashboard (Bull Board, Hono), no BullMQ', () => {
+    const dir = tempDir();
+    cpSync(join(REPO_DIR, 'examples/quickstart/pipeline.yaml'), join(dir, 'pipeline.yaml'));
+    cpSync(join(REPO_DIR, 'examples/quickstart/data'), join(dir, 'data'), { recursive: true });
+    const owners = [...new Set(modulesLoaded(['run', 'pipeline.yaml', '-q'], dir).map(owner))];
+    expect(owners).toContain('packages/pipeline');
+    const queueSide = owners.filter((o) =>
+      /^(packages\/(runner|dashboard)-bullmq|@bull-board\/|hono$|@hono\/|bullmq$|ioredis$)/.test(o),
+    );
+    expect(queueSide).toEqual([]);
+  });
 });

@@ -12,7 +12,7 @@ export { type FollowOptions, followRun } from './follow.js';
 export { jobIdFor, stateKeyOf } from './job-ids.js';
 export type { WorkerEvents } from './processor.js';
 export { DEFAULT_QUEUE_NAME, type InvocationQueue, openQueue } from './queue.js';
-export { executionReport } from './report.js';
+export { executionReport, invocationOutcome, progressEvent } from './report.js';
 export { type RowEnd, runJobs } from './run-state.js';
 export { listRuns, loadRun } from './runs.js';
 export { countStates, type JobStatus, runStatus } from './status.js';
@@ -20,6 +20,7 @@ export { submitRun } from './submit.js';
 export type {
   FollowedJob,
   InvocationJobData,
+  InvocationJobProgress,
   InvocationJobResult,
   QueueTarget,
   SubmittedJob,

@@ -4,9 +4,11 @@
  * tries it again (`execution.retries`) and finally marks it failed with the last report kept in the
  * job's progress. An invocation cancelled because the worker is shutting down goes back to the
  * queue without using up an attempt: it resumes from its bookmark on whichever worker takes it.
+ * While it runs, its progress (records, pages, last checkpoint) is in the job's progress about once
+ * a second (`kind: 'progress'`), for the submitter to show; a failed job's final report replaces it.
  */
 import { hostname } from 'node:os';
-import { FaucetError, type Logger, toFaucetError } from '@faucet/core';
+import { FaucetError, type Logger, type ProgressEvent, toFaucetError } from '@faucet/core';
 import {
   childInvocations,
   type InvocationOutcome,
@@ -21,6 +23,7 @@ import { childEnqueuer } from './children.js';
 import { rowEnded } from './dependents.js';
 import { JobRefusedError } from './errors.js';
 import { jobIdFor } from './job-ids.js';
+import { createLiveProgress, type LiveProgress, progressOf } from './live-progress.js';
 import { createPipelineCache, type PipelineCacheOptions } from './load-cached.js';
 import { childDone } from './owed.js';
 import type { InvocationQueue } from './queue.js';
@@ -47,6 +50,7 @@ export const WORKER_LABEL = `${hostname()}:${process.pid}`;
 
 function resultOf(outcome: InvocationOutcome): InvocationJobResult {
   return {
+    kind: 'result',
     row: outcome.row,
     stateKey: outcome.stateKey,
     status: outcome.status === 'ok' ? 'ok' : outcome.status === 'cancelled' ? 'cancelled' : 'failed',
@@ -89,6 +93,7 @@ function lastAttempt(job: Job<InvocationJobData, InvocationJobResult>): boolean 
 function refusedResult(data: InvocationJobData, error: unknown): InvocationJobResult {
   const failure = toFaucetError(error, (message, cause) => new FaucetError(message, { cause }));
   return {
+    kind: 'result',
     row: data.row,
     stateKey: data.stateKey,
     status: 'failed',
@@ -107,6 +112,7 @@ export function createInvocationProcessor(options: ProcessorOptions) {
     data: InvocationJobData,
     pipeline: LoadedPipeline,
     signal: AbortSignal,
+    onProgress: (event: ProgressEvent) => void,
   ): Promise<InvocationOutcome> {
     const target = targetOf(pipeline, data);
     // Connectors resolve relative paths from the working directory, as under `faucet run`.
@@ -115,6 +121,7 @@ export function createInvocationProcessor(options: ProcessorOptions) {
       stateStores: options.stateStores,
       logger: options.logger,
       signal,
+      onProgress,
       ...(target.row.children.length > 0 ? { beforeCheckpoint: childEnqueuer(queue, pipeline, data) } : {}),
     });
   }
@@ -142,10 +149,12 @@ export function createInvocationProcessor(options: ProcessorOptions) {
     let outcome: InvocationOutcome;
     let pipeline: LoadedPipeline | undefined;
     const watch = watchCancel(job.id ?? '', options);
+    const live = liveProgressOf(job);
     try {
       pipeline = await cache.pipelineFor(job.data);
-      outcome = await outcomeFor(job.data, pipeline, watch.signal);
+      outcome = await outcomeFor(job.data, pipeline, watch.signal, live.report);
     } catch (error) {
+      await live.stop();
       const result = refusedResult(job.data, error);
       options.events?.finished?.(job.data, result);
       await job.updateProgress(result as unknown as object);
@@ -154,6 +163,7 @@ export function createInvocationProcessor(options: ProcessorOptions) {
     } finally {
       watch.stop();
     }
+    await live.stop();
     const result = resultOf(outcome);
     options.events?.finished?.(job.data, result);
     if (result.status === 'cancelled' && options.signal.aborted && token !== undefined) {
@@ -168,6 +178,12 @@ export function createInvocationProcessor(options: ProcessorOptions) {
     await ended(job.data, pipeline, result);
     return result;
   };
+}
+
+function liveProgressOf(job: Job<InvocationJobData, InvocationJobResult>): LiveProgress {
+  return createLiveProgress({ updateProgress: (progress) => job.updateProgress(progress) }, (event) =>
+    progressOf(event, job.data, WORKER_LABEL),
+  );
 }
 
 /** An abort signal for one job: the worker shutting down, or the job cancelled (checked every second). */

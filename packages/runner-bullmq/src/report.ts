@@ -1,13 +1,34 @@
 /**
- * A followed run as the ExecutionReport a local run gives, so the CLI prints the same summary and
- * exit code. A job the submitter stopped following counts as cancelled (it may still finish). A row
- * skipped for its `depends_on` has no invocation; a DAG child row has one per child job followed.
+ * A followed run in the engine's own shapes, so the CLI shows it as it shows a local run: a job's
+ * live progress as a ProgressEvent, an ended job as an InvocationOutcome, the whole run as the
+ * ExecutionReport (same summary, same exit code). A job the submitter stopped following counts as
+ * cancelled (it may still finish). A row skipped for its `depends_on` has no invocation; a DAG child
+ * row has one per child job followed.
  */
-import { FaucetError, type PipelineResult } from '@faucet/core';
+import { FaucetError, type PipelineResult, type ProgressEvent } from '@faucet/core';
 import type { ExecutionReport, InvocationOutcome, RowOutcome, RowStatus } from '@faucet/pipeline';
-import type { FollowedJob, SubmittedRun } from './types.js';
+import type { FollowedJob, InvocationJobProgress, SubmittedRun } from './types.js';
 
-function invocationOf(followed: FollowedJob): InvocationOutcome {
+/** A job's live progress as the engine's progress event of a local run. */
+export function progressEvent(run: SubmittedRun, progress: InvocationJobProgress): ProgressEvent {
+  return {
+    type: progress.type,
+    pipeline: run.pipeline,
+    row: progress.row,
+    runId: run.runId,
+    pages: progress.pages,
+    recordsRead: progress.recordsRead,
+    recordsWritten: progress.recordsWritten,
+    recordsDeadLettered: progress.recordsDeadLettered,
+    checkpoints: progress.checkpoints,
+    ratePerSec: progress.ratePerSec,
+    elapsedMs: progress.elapsedMs,
+    ...(progress.lastCheckpointAt ? { lastCheckpointAt: progress.lastCheckpointAt } : {}),
+  };
+}
+
+/** An ended job as the outcome of a local invocation. */
+export function invocationOutcome(followed: FollowedJob): InvocationOutcome {
   const { job, outcome } = followed;
   const error =
     outcome?.error ??
@@ -69,7 +90,7 @@ export function executionReport(
       rows.set(end.job.row, { id: end.job.row, status: 'skipped', reason: end.reason ?? '', invocations: 0 });
       continue;
     }
-    const inv = invocationOf(end);
+    const inv = invocationOutcome(end);
     invocations.push(inv);
     rows.set(inv.row, {
       id: inv.row,
@@ -80,7 +101,7 @@ export function executionReport(
     });
   }
   const rootIds = new Set(run.jobs.map((j) => j.jobId));
-  const children = followed.filter((f) => !rootIds.has(f.job.jobId)).map(invocationOf);
+  const children = followed.filter((f) => !rootIds.has(f.job.jobId)).map(invocationOutcome);
   invocations.push(...children);
   for (const { id, parent } of run.childRows ?? []) {
     rows.set(

@@ -27,8 +27,12 @@ export interface InvocationJobData {
   parentJob?: string;
 }
 
-/** What a finished invocation reports back (the engine's result, JSON only). */
+/**
+ * What a finished invocation reports back (the engine's result, JSON only): the job's return value,
+ * and for a failed job its progress. Reports of workers before `kind` existed lack it.
+ */
 export interface InvocationJobResult {
+  kind?: 'result';
   row: string;
   stateKey: string;
   status: 'ok' | 'failed' | 'cancelled';
@@ -39,6 +43,30 @@ export interface InvocationJobResult {
   error?: { code: string; message: string; retryable: boolean };
   /** The worker that ran it (`host:pid`). */
   worker: string;
+}
+
+/**
+ * Where a running invocation stands, put in its job's progress by the worker at most about once a
+ * second, and replaced by the final report (`InvocationJobResult`) if the job fails.
+ */
+export interface InvocationJobProgress {
+  kind: 'progress';
+  /** The engine's event it comes from: the invocation started, read a page, or stored a checkpoint. */
+  type: 'start' | 'page' | 'checkpoint';
+  row: string;
+  stateKey: string;
+  /** The worker running it (`host:pid`). */
+  worker: string;
+  pages: number;
+  recordsRead: number;
+  recordsWritten: number;
+  recordsDeadLettered: number;
+  checkpoints: number;
+  /** Records written per second since the invocation started. */
+  ratePerSec: number;
+  elapsedMs: number;
+  /** ISO time of the last stored checkpoint. */
+  lastCheckpointAt?: string;
 }
 
 /** One job of a submitted run. */

@@ -3,6 +3,7 @@
  * do not import each other, so what their tests share lives here).
  */
 export { recordingLogger, refusal, sleep } from './assertions.js';
+export { CHROMIUM_HINT, chromiumArgs, chromiumPath, withChromium } from './chromium.js';
 export {
   type CollectionRecord,
   type CollectionsServer,

@@ -1,14 +1,18 @@
 /**
  * `faucet run --queue redis://…`: the file's invocations become BullMQ jobs that `faucet worker`
  * processes take, on this machine or others. The command follows them and prints the summary a
- * local run prints, with the same exit code; `--detach` prints the run id and returns at once.
+ * local run prints, with the same exit code, and while they run the same progress display
+ * (queued-progress.ts); `--detach` prints the run id and returns at once.
  * Ctrl-C cancels the run (see onSignals), as it cancels a local run.
  * @faucet/runner-bullmq (and BullMQ) is imported only here, so a local run never loads it.
  */
 import { silentLogger } from '@faucet/core';
 import { assertRunnable, type LoadedPipeline, loadPipeline } from '@faucet/pipeline';
+import type { FollowOptions, SubmittedRun } from '@faucet/runner-bullmq';
 import { cliHost } from '../cli-package.js';
 import { type CliIo, ExitCode, writeLine } from '../io.js';
+import { createDisplay, type Display } from '../progress.js';
+import { queuedObserver, rowsOf } from '../queued-progress.js';
 import { type SummaryContext, writeSummary } from '../summary.js';
 import { enterConfigDir, loadOrReport } from './common.js';
 
@@ -44,27 +48,23 @@ async function loadQueueable(runner: Runner, config: string | undefined, io: Cli
 function onSignals(
   cancel: () => Promise<unknown>,
   following: AbortController,
-  io: CliIo,
+  log: (line: string) => void,
   exit: { code: number; signals: number },
 ): () => void {
   const handler = (signal: NodeJS.Signals) => {
     exit.code = signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
     exit.signals++;
     if (exit.signals > 1) {
-      writeLine(io.stderr, `${signal} again: stopped following (the jobs were told to stop)`);
+      log(`${signal} again: stopped following (the jobs were told to stop)`);
       following.abort();
       return;
     }
-    writeLine(
-      io.stderr,
+    log(
       `${signal}: cancelling the run — jobs not started are removed, running ones finish their page and ` +
         'store the checkpoint (send it again to stop waiting)',
     );
     cancel().catch((error: unknown) => {
-      writeLine(
-        io.stderr,
-        `could not cancel the run: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      log(`could not cancel the run: ${error instanceof Error ? error.message : String(error)}`);
       following.abort();
     });
   };
@@ -73,6 +73,25 @@ function onSignals(
   return () => {
     process.off('SIGINT', handler);
     process.off('SIGTERM', handler);
+  };
+}
+
+/** The display's feed from the followed jobs, plus a line naming the worker of each ended job. */
+function followCallbacks(
+  runner: Runner,
+  run: SubmittedRun,
+  display: Display,
+  log: (line: string) => void,
+  quiet: boolean,
+): Pick<FollowOptions, 'onProgress' | 'onFinished'> {
+  if (quiet) return {};
+  const observer = queuedObserver(runner, run, display);
+  return {
+    onProgress: observer.onProgress,
+    onFinished: (job) => {
+      observer.onFinished(job);
+      if (job.outcome?.worker) log(`  ${job.job.stateKey}: ${job.status} on ${job.outcome.worker}`);
+    },
   };
 }
 
@@ -109,16 +128,19 @@ export async function runQueuedCommand(
     }
     const controller = new AbortController();
     const exit = { code: ExitCode.ok as number, signals: 0 };
-    const removeHandlers = onSignals(() => runner.cancelRun(queue, run), controller, io, exit);
+    const display = createDisplay({
+      stream: io.stderr,
+      tty: io.stderr.isTTY === true && !options.quiet,
+      rows: [...rowsOf(run).keys()],
+    });
+    const log = (line: string) => display.log(pipeline.redactor.redact(line));
+    const removeHandlers = onSignals(() => runner.cancelRun(queue, run), controller, log, exit);
     try {
       const ended = await runner.followRun(queue, run, {
         signal: controller.signal,
-        onFinished: (job) => {
-          if (options.quiet) return;
-          const by = job.outcome?.worker ? ` on ${job.outcome.worker}` : '';
-          writeLine(io.stderr, pipeline.redactor.redact(`  ${job.job.stateKey}: ${job.status}${by}`));
-        },
+        ...followCallbacks(runner, run, display, log, options.quiet === true),
       });
+      display.finish();
       const report = runner.executionReport(run, ended, performance.now() - started);
       const ctx: SummaryContext = {
         pipeline: pipeline.name,
@@ -133,6 +155,7 @@ export async function runQueuedCommand(
       return report.status === 'ok' ? ExitCode.ok : ExitCode.failed;
     } finally {
       removeHandlers();
+      display.finish();
     }
   } finally {
     await queue.close();

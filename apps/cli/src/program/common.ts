@@ -9,6 +9,7 @@ import type { CliIo } from '../io.js';
 export const commands = {
   check: () => import('../commands/check.js'),
   connectors: () => import('../commands/connectors.js'),
+  dashboard: () => import('../commands/dashboard.js'),
   dlq: () => import('../commands/dlq.js'),
   init: () => import('../commands/init.js'),
   preview: () => import('../commands/preview.js'),

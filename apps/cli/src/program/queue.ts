@@ -1,10 +1,10 @@
 /**
- * The commands of runs on a queue (`faucet worker`, `faucet runs list|show|cancel`): registered
+ * The commands of runs on a queue (`faucet worker`, `faucet runs list|show|cancel`, `faucet dashboard`): registered
  * here, each imported only when it runs (with @faucet/runner-bullmq behind it).
  */
 import type { LogLevel } from '@faucet/core';
 import { type Command, Option } from 'commander';
-import { positiveInt } from '../flags.js';
+import { DEFAULT_DASHBOARD_PORT, portOf, positiveInt } from '../flags.js';
 import { commands, outputOption, type ProgramContext } from './common.js';
 
 export function addQueueCommands(root: Command, { io, run }: ProgramContext): void {
@@ -52,6 +52,11 @@ export function addQueueCommands(root: Command, { io, run }: ProgramContext): vo
       'how often jobs of dead workers are looked for and re-delivered (default: 30000)',
       positiveInt('--stalled-interval'),
     )
+    .option(
+      '--dashboard-port <port>',
+      'also serve the Bull Board dashboard (read-only) at http://127.0.0.1:<port>/ (0: any free port)',
+      portOf('--dashboard-port'),
+    )
     .addOption(
       new Option('--log-level <level>', 'engine and connector messages to show')
         .choices(['debug', 'info', 'warn', 'error'])
@@ -64,6 +69,7 @@ export function addQueueCommands(root: Command, { io, run }: ProgramContext): vo
         concurrency?: number;
         lockDuration?: number;
         stalledInterval?: number;
+        dashboardPort?: number;
         logLevel: LogLevel;
       }) =>
         run(async () =>
@@ -75,9 +81,37 @@ export function addQueueCommands(root: Command, { io, run }: ProgramContext): vo
               ...(opts.concurrency === undefined ? {} : { concurrency: opts.concurrency }),
               ...(opts.lockDuration === undefined ? {} : { lockDuration: opts.lockDuration }),
               ...(opts.stalledInterval === undefined ? {} : { stalledInterval: opts.stalledInterval }),
+              ...(opts.dashboardPort === undefined ? {} : { dashboardPort: opts.dashboardPort }),
             },
             io,
           ),
         )(),
+    );
+
+  addDashboardCommand(root, { io, run });
+}
+
+function addDashboardCommand(root: Command, { io, run }: ProgramContext): void {
+  root
+    .command('dashboard')
+    .description('serve the Bull Board dashboard (read-only) of a queue on 127.0.0.1 until Ctrl-C')
+    .requiredOption('--queue <url>', 'the Redis of the queue (redis://host:port)')
+    .option('--queue-name <name>', 'the BullMQ queue (default: faucet)')
+    .option(
+      '--port <port>',
+      `serve at http://127.0.0.1:<port>/ (default: ${DEFAULT_DASHBOARD_PORT}; 0: any free port)`,
+      portOf('--port'),
+    )
+    .action((opts: { queue: string; queueName?: string; port?: number }) =>
+      run(async () =>
+        (await commands.dashboard()).dashboardCommand(
+          {
+            queue: opts.queue,
+            ...(opts.queueName === undefined ? {} : { queueName: opts.queueName }),
+            ...(opts.port === undefined ? {} : { port: opts.port }),
+          },
+          io,
+        ),
+      )(),
     );
 }

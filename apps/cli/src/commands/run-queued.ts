@@ -12,7 +12,7 @@ import type { FollowOptions, SubmittedRun } from '@faucet/runner-bullmq';
 import { cliHost } from '../cli-package.js';
 import { type CliIo, ExitCode, writeLine } from '../io.js';
 import { createDisplay, type Display } from '../progress.js';
-import { queuedObserver, rowsOf } from '../queued-progress.js';
+import { type QueuedObserver, queuedObserver, rowsOf } from '../queued-progress.js';
 import { type SummaryContext, writeSummary } from '../summary.js';
 import { enterConfigDir, loadOrReport } from './common.js';
 
@@ -83,10 +83,11 @@ function followCallbacks(
   display: Display,
   log: (line: string) => void,
   quiet: boolean,
-): Pick<FollowOptions, 'onProgress' | 'onFinished'> {
+): Pick<FollowOptions, 'onProgress' | 'onFinished'> & Partial<Pick<QueuedObserver, 'finishChildRows'>> {
   if (quiet) return {};
   const observer = queuedObserver(runner, run, display);
   return {
+    finishChildRows: observer.finishChildRows,
     onProgress: observer.onProgress,
     onFinished: (job) => {
       observer.onFinished(job);
@@ -136,12 +137,17 @@ export async function runQueuedCommand(
     const log = (line: string) => display.log(pipeline.redactor.redact(line));
     const removeHandlers = onSignals(() => runner.cancelRun(queue, run), controller, log, exit);
     try {
-      const ended = await runner.followRun(queue, run, {
-        signal: controller.signal,
-        ...followCallbacks(runner, run, display, log, options.quiet === true),
-      });
-      display.finish();
+      const { finishChildRows, ...callbacks } = followCallbacks(
+        runner,
+        run,
+        display,
+        log,
+        options.quiet === true,
+      );
+      const ended = await runner.followRun(queue, run, { signal: controller.signal, ...callbacks });
       const report = runner.executionReport(run, ended, performance.now() - started);
+      finishChildRows?.(report.rows);
+      display.finish();
       const ctx: SummaryContext = {
         pipeline: pipeline.name,
         file: pipeline.displayFile,

@@ -104,4 +104,41 @@ describe('the display of a run on a queue', () => {
       'us: cancelled (cancelled before it started)',
     ]);
   });
+
+  it('DAG child rows: their jobs, added by the workers, are shown as they end; the row ends with the report', () => {
+    const dagRun: SubmittedRun = {
+      ...run,
+      jobs: [{ row: 'users', stateKey: 'orders::users', jobId: 'orders||users', added: true }],
+      childRows: [{ id: 'posts', parent: 'users' }],
+    };
+    const out = stream();
+    const display = createDisplay({
+      stream: out,
+      tty: false,
+      rows: [...rowsOf(dagRun).keys()],
+      now: () => 0,
+    });
+    expect([...rowsOf(dagRun)]).toEqual([
+      ['users', 1],
+      ['posts', 0],
+    ]);
+    const observer = queuedObserver(runner, dagRun, display);
+    const child = (key: string) => ({
+      row: 'posts',
+      stateKey: `orders::posts::${key}`,
+      jobId: `orders||posts||${key}`,
+      parentKey: key,
+      added: true,
+    });
+    for (const key of ['u1', 'u2']) observer.onFinished({ job: child(key), status: 'ok', attempts: 1 });
+    observer.onFinished({ job: dagRun.jobs[0] as (typeof dagRun.jobs)[0], status: 'ok', attempts: 1 });
+    observer.finishChildRows([
+      { id: 'users', status: 'ok', invocations: 1 },
+      { id: 'posts', status: 'ok', invocations: 2 },
+    ]);
+    display.finish();
+    const lines = out.text().split('\n').filter(Boolean);
+    expect(lines.filter((l) => l.includes('started'))).toHaveLength(3);
+    expect(lines.filter((l) => /posts.*: ok/.test(l))).toHaveLength(2);
+  });
 });

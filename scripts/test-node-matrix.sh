@@ -25,7 +25,7 @@ done
 extra=("$@")
 [[ ${#majors[@]} -gt 0 ]] || majors=(20 24 22)
 
-declare -a lines=()
+declare -a lines=() failures=()
 passed=0 failed=0 skipped=0 status=0
 
 # count LABEL LOG EXIT: add the run's summary-reporter line to the totals.
@@ -38,6 +38,11 @@ count() {
     return
   fi
   lines+=("$label: $line$([[ $code -ne 0 ]] && echo " (vitest exited $code)")")
+  # Every failed test by name, repeated at the very end: a CI log is often read from its tail only.
+  local failure
+  while IFS= read -r failure; do failures+=("$label: $failure"); done < <(
+    sed -E 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^ *FAIL ' | sed -E 's/^ +//' | sort -u | head -n 40
+  )
   [[ $code -eq 0 ]] || status=1
   local p f s
   p="$(sed -E 's/^([0-9]+) passed.*/\1/' <<<"$line")"
@@ -94,6 +99,10 @@ for major in "${majors[@]}"; do
 done
 
 echo
+if [[ ${#failures[@]} -gt 0 ]]; then
+  echo "failed tests:"
+  for failure in "${failures[@]}"; do echo "  $failure"; done
+fi
 for line in "${lines[@]}"; do echo "$line"; done
 echo "total: $passed passed, $failed failed, $skipped skipped"
 exit "$status"

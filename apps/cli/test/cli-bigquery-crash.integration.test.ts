@@ -125,7 +125,7 @@ async function killFiveTimes(dir: string, dataset: string, method: 'load' | 'ins
     const target = before + randomInt(1, 12);
     const delayMs = randomInt(0, 120);
     const started = Date.now();
-    const cli = startCli(['run', 'pipeline.yaml'], { cwd: dir, env, timeoutMs: 60_000 });
+    const cli = startCli(['run', 'pipeline.yaml'], { cwd: dir, env, timeoutMs: 60_000, lowPriority: true });
     let exited = false;
     void cli.done.then(() => {
       exited = true;

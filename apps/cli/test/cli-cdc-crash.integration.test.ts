@@ -274,7 +274,12 @@ execution: { max_concurrent: 2 }
     for (let run = 1; run <= KILLS; run++) {
       const tag = `${schema}_r${run}`;
       const before = await storedLsn();
-      const cli = startCli(['run', 'streaming.yaml'], { cwd: dir, env: env(tag), timeoutMs: 120_000 });
+      const cli = startCli(['run', 'streaming.yaml'], {
+        cwd: dir,
+        env: env(tag),
+        timeoutMs: 120_000,
+        lowPriority: true,
+      });
       let exited = false;
       void cli.done.then(() => {
         exited = true;

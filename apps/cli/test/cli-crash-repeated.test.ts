@@ -46,7 +46,7 @@ pipeline:
 
     for (let kill = 1; kill <= KILLS; kill++) {
       const before = countLines(out);
-      const run = startCli(['run', 'pipeline.yaml'], { cwd: dir });
+      const run = startCli(['run', 'pipeline.yaml'], { cwd: dir, lowPriority: true });
       // Each run gets some way further than the last one before it is killed.
       await waitFor(
         () => countLines(out) >= before + ROWS / 10 && Object.keys(readStateDir(stateDir)).length > 0,

@@ -43,7 +43,7 @@ pipeline:
     const out = join(dir, 'out', 'big.jsonl');
     const stateFile = join(dir, 'state');
 
-    const first = startCli(['run', 'pipeline.yaml'], { cwd: dir });
+    const first = startCli(['run', 'pipeline.yaml'], { cwd: dir, lowPriority: true });
     await waitFor(
       () => countLines(out) >= ROWS / 10 && Object.keys(readStateDir(stateFile)).length > 0,
       'the first run to be well under way',

@@ -165,7 +165,7 @@ pipeline:
           const low = Math.max(previous + PAGE, ((run - 1) * DOCS) / (KILLS + 1) + PAGE);
           const target = randomInt(low, (run * DOCS) / (KILLS + 1));
           const started = performance.now();
-          const cli = startCli(['run', 'pipeline.yaml'], { cwd: dir, timeoutMs: 600_000 });
+          const cli = startCli(['run', 'pipeline.yaml'], { cwd: dir, timeoutMs: 600_000, lowPriority: true });
           let exited = false;
           void cli.done.then(() => {
             exited = true;

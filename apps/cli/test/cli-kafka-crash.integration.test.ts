@@ -178,7 +178,12 @@ execution: { max_concurrent: 3 }
           const now = progress();
           return ROWS.every((row) => (now[row] ?? 0) > (before[row] ?? 0) || (now[row] ?? 0) === MESSAGES);
         };
-        const cli = startCli(['run', 'streaming.yaml'], { cwd: dir, env, timeoutMs: 180_000 });
+        const cli = startCli(['run', 'streaming.yaml'], {
+          cwd: dir,
+          env,
+          timeoutMs: 180_000,
+          lowPriority: true,
+        });
         let exited = false;
         void cli.done.then(() => {
           exited = true;

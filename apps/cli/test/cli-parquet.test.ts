@@ -66,7 +66,7 @@ pipeline:
     );
     const out = join(dir, 'out', 'rows.jsonl');
     const stateDir = join(dir, 'state');
-    const first = startCli(['run', 'from-parquet.yaml'], { cwd: dir });
+    const first = startCli(['run', 'from-parquet.yaml'], { cwd: dir, lowPriority: true });
     await waitFor(
       () => countLines(out) >= ROWS / 10 && storedRow(stateDir) > 0,
       'the first run to be well inside the Parquet file',

@@ -210,7 +210,12 @@ ${c.writeMode === 'upsert' ? '      key: [id]\n' : ''}  state:
           const delayMs = randomInt(0, 30);
           const tag = `${schema}_r${run}`;
           const started = performance.now();
-          const cli = startCli(['run', 'pipeline.yaml'], { cwd: dir, env: env(tag), timeoutMs: 60_000 });
+          const cli = startCli(['run', 'pipeline.yaml'], {
+            cwd: dir,
+            env: env(tag),
+            timeoutMs: 60_000,
+            lowPriority: true,
+          });
           let exited = false;
           void cli.done.then(() => {
             exited = true;

@@ -148,7 +148,7 @@ pipeline:
     const readOut = () => (existsSync(out) ? readFileSync(out, 'utf8') : '');
 
     // Run 1: killed at a random moment after a few windows were checkpointed.
-    const first = startCli(['run', 'pipeline.yaml'], { cwd: dir });
+    const first = startCli(['run', 'pipeline.yaml'], { cwd: dir, lowPriority: true });
     await waitFor(() => {
       const done = completedWindow(stateDir);
       return typeof done === 'string' && windowOfStart(done) >= 2;

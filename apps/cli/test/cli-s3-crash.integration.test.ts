@@ -102,7 +102,7 @@ async function killAt(
   target: number,
   maxDelayMs: number,
 ): Promise<number> {
-  const cli = startCli(['run', 'pipeline.yaml'], { cwd: dir, env, timeoutMs: 120_000 });
+  const cli = startCli(['run', 'pipeline.yaml'], { cwd: dir, env, timeoutMs: 120_000, lowPriority: true });
   let exited = false;
   void cli.done.then(() => {
     exited = true;

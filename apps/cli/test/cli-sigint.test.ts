@@ -44,7 +44,7 @@ pipeline:
   );
   const out = join(dir, 'out', 'rows.jsonl');
   // No config argument: `faucet run` finds faucet.yaml in the working directory.
-  const run = startCli(['run'], { cwd: dir });
+  const run = startCli(['run'], { cwd: dir, lowPriority: true });
   await waitFor(
     () => countLines(out) >= 5_000 && Object.keys(readStateDir(join(dir, 'state'))).length > 0,
     'the run to be under way',

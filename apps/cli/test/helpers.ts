@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lastJournalRecord } from '@faucet/core';
@@ -40,10 +41,22 @@ export function assertBuilt(): void {
   }
 }
 
+export interface StartOptions {
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+  /**
+   * Run the child at the a low CPU priority (nice 10), for a test that must catch it in the middle
+   * of its run: on a loaded machine the test's own polling then runs before the child, so the child
+   * cannot race to its end between the test seeing "well under way" and its kill.
+   */
+  lowPriority?: boolean;
+}
+
 /** Start the built CLI as a child process; `done` resolves when it exits. */
 export function startCli(
   args: readonly string[],
-  options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number },
+  options: StartOptions,
 ): { child: ChildProcess; done: Promise<CliResult>; output: () => { stdout: string; stderr: string } } {
   assertBuilt();
   const child = spawn(process.execPath, [BIN, ...args], {
@@ -51,6 +64,7 @@ export function startCli(
     env: { ...process.env, FAUCET_PLUGIN_PATH: '', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  if (options.lowPriority && child.pid !== undefined) setPriority(child.pid, 10);
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => {
@@ -136,7 +150,7 @@ export function countLines(file: string): number {
   if (!existsSync(file)) return 0;
   const buffer = readFileSync(file);
   let n = 0;
-  for (const byte of buffer) if (byte === 10) n++;
+  for (let at = buffer.indexOf(10); at !== -1; at = buffer.indexOf(10, at + 1)) n++;
   return n;
 }
 

@@ -330,5 +330,58 @@ ${extra}`,
         expect(log).not.toContain(`started ${schema}::b `);
       });
     });
+
+    describe('a worker without a connector package the file uses', () => {
+      it('fails that job with the discovery error, once (no retries), and goes on with the next job', async () => {
+        // The submitter has the fake connectors (FAUCET_PLUGIN_PATH); this worker has none.
+        const { dir, schema } = await pipelineFile('  - { id: a }', 'execution: { retries: 2 }\n');
+        const queue = `q_${schema}`;
+        const worker = startCli(['worker', '--queue', redisUrl, '--queue-name', queue], {
+          cwd: dir,
+          env: { FAUCET_TEST_POSTGRES_URL: pgUrl },
+          timeoutMs: 300_000,
+        });
+        workers.push(worker);
+        const flags = ['--queue', redisUrl, '--queue-name', queue, '-o', 'json'];
+        const missing = await runCli(['run', 'pipeline.yaml', ...flags], {
+          cwd: dir,
+          env,
+          timeoutMs: 120_000,
+        });
+        expect(missing.code).toBe(1);
+        const summary = JSON.parse(missing.stdout) as {
+          invocations: Array<{ status: string; error?: { code: string; message: string } }>;
+        };
+        expect(summary.invocations).toHaveLength(1);
+        expect(summary.invocations[0]?.status).toBe('failed');
+        // The error a local run on that machine gives: the file refused where it names the connector.
+        expect(summary.invocations[0]?.error?.code).toBe('CONFIG_INVALID');
+        expect(summary.invocations[0]?.error?.message).toMatch(
+          /pipeline\.yaml:\d+:\d+ pipeline\.source\.type: source "fake" is not installed/,
+        );
+        expect(summary.invocations[0]?.error?.message).toContain('install one with: npm i @faucet/source-fake');
+
+        // The same worker takes the next job: a file of built-in connectors only.
+        write(join(dir, 'data', 'in.csv'), 'id,name\n1,one\n2,two\n');
+        write(
+          join(dir, 'builtin.yaml'),
+          `version: 1
+name: ${schema}_builtin
+pipeline:
+  source: { type: file, config: { path: ./data/in.csv, format: csv } }
+  sink: { type: file, config: { path: ./out/builtin.jsonl, format: jsonl } }
+  state: { type: postgres, config: { connection_url: "\${env:FAUCET_TEST_POSTGRES_URL}", table: ${schema}.faucet_state } }
+`,
+        );
+        const next = await runCli(['run', 'builtin.yaml', ...flags], { cwd: dir, env, timeoutMs: 120_000 });
+        expect(next.code, next.stderr).toBe(0);
+        expect(linesOf(join(dir, 'out', 'builtin.jsonl'))).toHaveLength(2);
+        expect(worker.child.exitCode).toBeNull();
+        worker.child.kill('SIGTERM');
+        const log = (await worker.done).stderr;
+        // Tried once though execution.retries is 2: a missing package does not appear by retrying.
+        expect(log.split('\n').filter((l) => l.startsWith(`started ${schema}::a `))).toHaveLength(1);
+      });
+    });
   });
 });

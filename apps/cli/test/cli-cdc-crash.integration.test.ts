@@ -31,10 +31,15 @@ const SEED_ROWS = 10_000;
 const OPERATIONS = 100_000;
 const OPS_PER_TRANSACTION = 100;
 const KILLS = 5;
-/** Pause between the writer's transactions: 1,000 transactions take about 20 s, so the kills land while it writes. */
+/** Pause between the writer's transactions: 1,000 transactions take about 20 s on a quiet machine. */
 const WRITER_PAUSE_MS = 15;
 
-/** The writer: a separate Node process doing random inserts, updates and deletes in transactions. */
+/**
+ * The writer: a separate Node process doing random inserts, updates and deletes in transactions,
+ * at least `operations` of them and on until the test writes "stop" to its stdin (after the last
+ * kill), so every kill after the first lands while it writes however slow the machine is. At most
+ * 20 times `operations`, should the test never say stop.
+ */
 const WRITER = `
 import pg from 'pg';
 const [url, table, seed, operations, perTx, pauseMs] = process.argv.slice(1);
@@ -43,9 +48,13 @@ await client.connect();
 let next = Number(seed) + 1;
 const live = Array.from({ length: Number(seed) }, (_, i) => i + 1);
 let done = 0;
-while (done < Number(operations)) {
+let stop = false;
+process.stdin.on('data', (chunk) => { if (String(chunk).includes('stop')) stop = true; });
+process.stdin.on('end', () => { stop = true; });
+const enough = () => (stop && done >= Number(operations)) || done >= 20 * Number(operations);
+while (!enough()) {
   const statements = [];
-  for (let i = 0; i < Number(perTx) && done < Number(operations); i++, done++) {
+  for (let i = 0; i < Number(perTx); i++, done++) {
     const r = Math.random();
     if (r < 0.4 || live.length < 100) {
       const id = next++;
@@ -66,6 +75,7 @@ while (done < Number(operations)) {
   await new Promise((r) => setTimeout(r, Number(pauseMs)));
 }
 await client.end();
+process.stdin.destroy();
 console.log('writer done', done);
 `;
 
@@ -231,6 +241,7 @@ execution: { max_concurrent: 2 }
 
     // Run 1 is killed during the snapshot, before the writer starts (once both slots exist).
     let writer: Promise<{ code: number | null; out: string }> | undefined;
+    let stopWriter = () => {};
     const startWriter = () => {
       const child = spawn(
         process.execPath,
@@ -245,8 +256,9 @@ execution: { max_concurrent: 2 }
           String(OPS_PER_TRANSACTION),
           String(WRITER_PAUSE_MS),
         ],
-        { cwd: CLI_DIR, stdio: ['ignore', 'pipe', 'pipe'] },
+        { cwd: CLI_DIR, stdio: ['pipe', 'pipe', 'pipe'] },
       );
+      stopWriter = () => child.stdin.end('stop\n');
       let out = '';
       child.stdout.on('data', (d: Buffer) => {
         out += d.toString();
@@ -278,7 +290,6 @@ execution: { max_concurrent: 2 }
         cwd: dir,
         env: env(tag),
         timeoutMs: 120_000,
-        lowPriority: true,
       });
       let exited = false;
       void cli.done.then(() => {
@@ -319,6 +330,7 @@ execution: { max_concurrent: 2 }
       await released(tag);
     }
 
+    stopWriter();
     const written = await (writer as Promise<{ code: number | null; out: string }>);
     expect(written.code, written.out).toBe(0);
     const last = await runCli(['run', 'catch-up.yaml', '--output', 'json'], {

@@ -359,7 +359,9 @@ ${extra}`,
         expect(summary.invocations[0]?.error?.message).toMatch(
           /pipeline\.yaml:\d+:\d+ pipeline\.source\.type: source "fake" is not installed/,
         );
-        expect(summary.invocations[0]?.error?.message).toContain('install one with: npm i @faucet/source-fake');
+        expect(summary.invocations[0]?.error?.message).toContain(
+          'install one with: npm i @faucet/source-fake',
+        );
 
         // The same worker takes the next job: a file of built-in connectors only.
         write(join(dir, 'data', 'in.csv'), 'id,name\n1,one\n2,two\n');

@@ -21,5 +21,5 @@ export {
   mapKafkaError,
   rootKafkaError,
 } from './errors.js';
-export { isRetriableKafkaError, type KafkaRetryOptions, retryKafka } from './retry.js';
+export { isCoordinatorMoving, isRetriableKafkaError, type KafkaRetryOptions, retryKafka } from './retry.js';
 export { createTopicAndWait } from './topics.js';

@@ -17,6 +17,22 @@ export function isRetriableKafkaError(error: unknown): boolean {
   return root.name === 'KafkaJSProtocolError' && root.retriable === true;
 }
 
+/**
+ * The coordinator of a consumer group is loading or moving (a broker just started, restarted or
+ * failed over). kafkajs 2.2 lets GROUP_LOAD_IN_PROGRESS from JoinGroup crash the consumer instead
+ * of joining again (tulios/kafkajs#1779); a consumer restarted a moment later joins normally.
+ */
+const COORDINATOR_MOVING = new Set([
+  'GROUP_LOAD_IN_PROGRESS',
+  'COORDINATOR_NOT_AVAILABLE',
+  'NOT_COORDINATOR',
+]);
+
+export function isCoordinatorMoving(error: unknown): boolean {
+  const type = rootKafkaError(error).type;
+  return typeof type === 'string' && COORDINATOR_MOVING.has(type);
+}
+
 export async function retryKafka<T>(run: () => Promise<T>, options: KafkaRetryOptions = {}): Promise<T> {
   const attempts = options.attempts ?? 8;
   let delay = 250;

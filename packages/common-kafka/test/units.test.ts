@@ -6,6 +6,7 @@ import {
   brokerList,
   brokerNames,
   durationMs,
+  isCoordinatorMoving,
   kafkaAuthSchema,
   kafkaTlsSchema,
   mapKafkaError,
@@ -13,6 +14,7 @@ import {
   tlsOptions,
 } from '@faucet/common-kafka';
 import { ErrorCodes, Redactor, SourceError } from '@faucet/core';
+import { KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 
 describe('config pieces', () => {
@@ -119,5 +121,23 @@ describe('mapKafkaError', () => {
     expect(other.message).toBe(
       'kafka source (h:9092): reading topic "t" failed (NOT_LEADER_FOR_PARTITION): leader moved ***',
     );
+  });
+});
+
+describe('a group coordinator loading or moving', () => {
+  // The errors kafkajs 2.2 crashes a consumer with while a broker loads __consumer_offsets.
+  const protocolError = (type: string, code: number) =>
+    new KafkaJSProtocolError({ type, code, retriable: true, message: `${type} (tests)` });
+
+  it('is told apart from other crashes, also when wrapped in retries exceeded', () => {
+    const loading = protocolError('GROUP_LOAD_IN_PROGRESS', 14);
+    expect(isCoordinatorMoving(loading)).toBe(true);
+    expect(
+      isCoordinatorMoving(new KafkaJSNumberOfRetriesExceeded(loading, { retryCount: 5, retryTime: 300 })),
+    ).toBe(true);
+    expect(isCoordinatorMoving(protocolError('NOT_COORDINATOR', 16))).toBe(true);
+    expect(isCoordinatorMoving(protocolError('COORDINATOR_NOT_AVAILABLE', 15))).toBe(true);
+    expect(isCoordinatorMoving(protocolError('TOPIC_AUTHORIZATION_FAILED', 29))).toBe(false);
+    expect(isCoordinatorMoving(new Error('GROUP_LOAD_IN_PROGRESS'))).toBe(false);
   });
 });

@@ -13,7 +13,7 @@
  * the assignment that revoked them) and their `fetchPos` falls back to `yieldPos`; when one comes
  * back it resumes from there. Nothing is lost; another member may read some messages again.
  */
-import { retryKafka } from '@faucet/common-kafka';
+import { isCoordinatorMoving, retryKafka } from '@faucet/common-kafka';
 import type { Logger } from '@faucet/core';
 import type { Admin, Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { type PartitionOffset, partitionKey } from './bookmark.js';
@@ -68,6 +68,8 @@ export type TakeResult = { messages: TakenMessage[]; moved: boolean } | 'timeout
 
 /** Attempts at committing one checkpoint's offsets before waiting for the next checkpoint. */
 const COMMIT_ATTEMPTS = 5;
+/** Restarts of the consumer while the group coordinator is loading or moving, per read. */
+const MAX_RESTARTS = 10;
 
 export class KafkaReader {
   private readonly parts = new Map<string, PartitionState>();
@@ -77,6 +79,7 @@ export class KafkaReader {
   private ready: Promise<void> = new Promise(() => {});
   private failure: unknown;
   private stopped = false;
+  private restarts = 0;
   private consumer: Consumer | undefined;
   private wakeData: (() => void) | undefined;
   private readonly roomWaiters = new Set<() => void>();
@@ -125,12 +128,14 @@ export class KafkaReader {
       maxWaitTimeInMs: s.maxWaitMs,
       readUncommitted: s.readUncommitted,
       allowAutoTopicCreation: false,
-      retry: { retries: 5, restartOnFailure: async () => false },
+      retry: { retries: 5, restartOnFailure: async (error) => this.restartAfter(error) },
     });
     this.consumer = consumer;
     const { GROUP_JOIN, CRASH, END_BATCH_PROCESS, START_BATCH_PROCESS, FETCH } = consumer.events;
     consumer.on(GROUP_JOIN, ({ payload }) => this.onAssignment(payload.memberAssignment));
-    consumer.on(CRASH, ({ payload }) => this.fail(payload.error));
+    consumer.on(CRASH, ({ payload }) => {
+      if (!payload.restart) this.fail(payload.error);
+    });
     consumer.on(START_BATCH_PROCESS, () => {
       this.batchesSinceFetch++;
     });
@@ -150,6 +155,23 @@ export class KafkaReader {
       partitionsConsumedConcurrently: 1,
       eachBatch: (payload) => this.onBatch(payload),
     });
+  }
+
+  /**
+   * Whether kafkajs may restart the consumer after it crashed: only while the group's coordinator is
+   * loading or moving, at most MAX_RESTARTS times a read. Any other crash fails the read (the engine
+   * resumes from the last checkpoint on the next run). A restart joins the group again; the new
+   * assignment seeks every partition to its own position, as after a rebalance.
+   */
+  private async restartAfter(error: unknown): Promise<boolean> {
+    if (this.stopped || !isCoordinatorMoving(error) || this.restarts >= MAX_RESTARTS) return false;
+    this.restarts++;
+    this.logger.warn('kafka: the group coordinator is loading or moving; joining the group again', {
+      group_id: this.settings.groupId,
+      attempt: this.restarts,
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return true;
   }
 
   private fail(error: unknown): void {

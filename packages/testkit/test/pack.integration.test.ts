@@ -37,6 +37,7 @@ const packages = [
   { name: TEMPLATE, dir: join(root, 'examples/connector-template') },
   { name: '@faucet/pipeline', dir: join(root, 'packages/pipeline') },
   { name: '@faucet/runner-bullmq', dir: join(root, 'packages/runner-bullmq') },
+  { name: '@faucet/dashboard-bullmq', dir: join(root, 'packages/dashboard-bullmq') },
   { name: '@faucet/cli', dir: join(root, 'apps/cli') },
   { name: '@faucet/formats', dir: join(root, 'packages/formats') },
   { name: '@faucet/source-file', dir: join(root, 'packages/source-file') },

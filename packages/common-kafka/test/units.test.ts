@@ -127,7 +127,7 @@ describe('mapKafkaError', () => {
 describe('a group coordinator loading or moving', () => {
   // The errors kafkajs 2.2 crashes a consumer with while a broker loads __consumer_offsets.
   const protocolError = (type: string, code: number) =>
-    new KafkaJSProtocolError({ type, code, retriable: true, message: `${type} (tests)` });
+    new KafkaJSProtocolError(Object.assign(new Error(`${type} (tests)`), { type, code, retriable: true }));
 
   it('is told apart from other crashes, also when wrapped in retries exceeded', () => {
     const loading = protocolError('GROUP_LOAD_IN_PROGRESS', 14);

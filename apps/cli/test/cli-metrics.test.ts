@@ -123,7 +123,9 @@ describe('faucet run --metrics-port (Prometheus)', () => {
   it('serves /metrics while the run lasts and, with --metrics-linger, the final values after it', async () => {
     const ROWS = 3_000;
     const { dir, env } = fakePipeline('metered', ROWS, 40);
-    const run = startCli(['run', '--metrics-port', '0', '--metrics-linger', '5'], { cwd: dir, env });
+    // A linger far longer than the test needs (a loaded machine may take seconds to scrape); SIGINT
+    // ends it once the final values were read.
+    const run = startCli(['run', '--metrics-port', '0', '--metrics-linger', '120'], { cwd: dir, env });
     await waitFor(() => METRICS_LINE.test(run.output().stderr), 'the metrics line');
     const url = (METRICS_LINE.exec(run.output().stderr) as RegExpExecArray)[1] as string;
 
@@ -134,7 +136,7 @@ describe('faucet run --metrics-port (Prometheus)', () => {
     expect((await fetch(url.replace('/metrics', '/other'))).status).toBe(404);
 
     await waitFor(() => run.output().stderr.includes('still serving'), 'the run to end', 60_000);
-    expect(run.output().stderr).toContain(`metrics: still serving ${url} for 5s (--metrics-linger)`);
+    expect(run.output().stderr).toContain(`metrics: still serving ${url} for 120s (--metrics-linger)`);
     const after = await scrape(url);
     const labels = { pipeline: 'metered', row: 'row-0', connector: 'fake' };
     expect(sample(after.body, 'faucet_source_records_total', labels)).toBe(ROWS);
@@ -149,6 +151,7 @@ describe('faucet run --metrics-port (Prometheus)', () => {
     expect(after.body).not.toContain(TOKEN);
     expect(after.body).not.toMatch(/run_id|delay_ms/);
 
+    run.child.kill('SIGINT');
     const result = await run.done;
     expect(result.code, result.stderr).toBe(0);
     expect(countLines(join(dir, 'out', 'rows.jsonl'))).toBe(ROWS);
@@ -159,7 +162,7 @@ describe('faucet run --metrics-port (Prometheus)', () => {
 
   it('a failed run still serves its metrics (status="failed") and stops the server', async () => {
     const { dir, env } = fakePipeline('broken', 1_000, 0, ', fail_after: 500');
-    const run = startCli(['run', '--metrics-port', '0', '--metrics-linger', '5'], { cwd: dir, env });
+    const run = startCli(['run', '--metrics-port', '0', '--metrics-linger', '120'], { cwd: dir, env });
     await waitFor(() => run.output().stderr.includes('still serving'), 'the run to end');
     const url = (METRICS_LINE.exec(run.output().stderr) as RegExpExecArray)[1] as string;
     const { body } = await scrape(url);
@@ -168,7 +171,9 @@ describe('faucet run --metrics-port (Prometheus)', () => {
     expect(sample(body, 'faucet_source_errors_total', labels)).toBe(1);
     expect(sample(body, 'faucet_pipeline_runs_total', { ...labels, status: 'failed' })).toBe(1);
     expect(sample(body, 'faucet_pipeline_runs_total', { ...labels, status: 'ok' })).toBeUndefined();
+    run.child.kill('SIGINT');
     const result = await run.done;
+    // SIGINT only ends the linger: the exit code is still the failed run's.
     expect(result.code, result.stderr).toBe(1);
     await expect(fetch(url)).rejects.toThrow();
   });

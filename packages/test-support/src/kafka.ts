@@ -85,7 +85,15 @@ export async function produce(
   topic: string,
   messages: readonly TestMessage[],
 ): Promise<void> {
-  const producer = testKafka(brokers).producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  // Idempotent: kafkajs retries a whole produce request when one partition of it failed (a topic just
+  // created: a partition whose leader is not ready yet), which without producer ids and sequence
+  // numbers writes the messages of the partitions that had succeeded twice. A seed must hold each
+  // message once.
+  const producer = testKafka(brokers).producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
   await producer.connect();
   try {
     for (let i = 0; i < messages.length; i += 1000) {

@@ -262,7 +262,8 @@ ${sinkExtra}`;
     );
     write(join(dir, 'catch-up.yaml'), pipeline('sigterm', source));
     const total = 20_000;
-    // The producer: a separate process writing 20,000 numbered messages in small batches.
+    // The producer: a separate process writing 20,000 numbered messages in small batches (idempotent:
+    // a re-sent request must not write a message twice, the test counts them).
     const producer = spawn(
       process.execPath,
       [
@@ -270,7 +271,7 @@ ${sinkExtra}`;
         '-e',
         `import { Kafka, logLevel, Partitioners } from 'kafkajs';
          const [brokers, topic, total] = process.argv.slice(1);
-         const p = new Kafka({ brokers: [brokers], logLevel: logLevel.NOTHING }).producer({ createPartitioner: Partitioners.DefaultPartitioner });
+         const p = new Kafka({ brokers: [brokers], logLevel: logLevel.NOTHING }).producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
          await p.connect();
          for (let i = 0; i < Number(total); i += 50) {
            await p.send({ topic, acks: -1, messages: Array.from({ length: 50 }, (_, j) => ({ key: String(i + j), value: JSON.stringify({ n: i + j }) })) });

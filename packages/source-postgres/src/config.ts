@@ -31,7 +31,7 @@ export const postgresSourceConfigSchema = z
       .min(1)
       .max(1_000_000)
       .default(1000)
-      .describe("Rows per FETCH and per page (capped by the pipeline's batch size)"),
+      .describe("Rows per page (and per FETCH) (capped by the pipeline's batch size)"),
     replication_method: replicationMethodSchema,
     primary_keys: primaryKeysSchema
       .default([])
@@ -43,6 +43,12 @@ export const postgresSourceConfigSchema = z
       .union([z.string().min(1), z.number().positive()])
       .optional()
       .describe("Incremental only: re-read this much before the stored cursor ('1 hour', or a number)"),
+    read_method: z
+      .enum(['auto', 'copy', 'cursor'])
+      .default('auto')
+      .describe(
+        'copy: stream `COPY (query) TO STDOUT`; cursor: `FETCH` a page at a time; auto: copy unless `params` are set',
+      ),
     max_connections: z.number().int().min(1).max(100).default(2).describe('Size of the connection pool'),
     connect_timeout_ms: connectTimeoutMsSchema(),
   })
@@ -52,6 +58,13 @@ export const postgresSourceConfigSchema = z
         code: 'custom',
         path: config.query === undefined ? ['table'] : ['query'],
         message: 'set exactly one of `query` and `table`',
+      });
+    }
+    if (config.read_method === 'copy' && config.params.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['read_method'],
+        message: 'COPY takes no bind parameters: use read_method cursor (or auto) with `params`',
       });
     }
     if (config.table !== undefined && config.params.length > 0) {

@@ -1,10 +1,11 @@
 /**
  * The SQL this source runs. Identifiers are quoted with pg's `escapeIdentifier`; every value is a
- * bind parameter. A table or a user query is read as `SELECT * FROM <it> AS _faucet_q`, filtered by
+ * bind parameter, or, for COPY, a literal quoted with pg's `escapeLiteral`. A table or a user query is read as `SELECT * FROM <it> AS _faucet_q`, filtered by
  * the keyset predicate and ordered by the keyset columns.
  */
 import { parseQualifiedName, quoteIdent, quoteQualified } from '@faucet/common-postgres';
 import type { JsonValue } from '@faucet/core';
+import pg from 'pg';
 
 /** Where a read starts. */
 export type StartPoint =
@@ -32,6 +33,15 @@ export const ALIAS = '_faucet_q';
 /** A JSON value as a bind parameter: objects and arrays as JSON text, the rest as pg sends them. */
 export function toParam(value: JsonValue): unknown {
   return value !== null && typeof value === 'object' ? JSON.stringify(value) : value;
+}
+
+/**
+ * A parameter value written into the SQL (COPY takes no bind parameters): what pg would send as a
+ * text parameter of unknown type, as a quoted literal, which Postgres types from its context alike.
+ */
+export function sqlLiteral(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  return pg.escapeLiteral(typeof value === 'string' ? value : String(value));
 }
 
 /**
@@ -110,10 +120,14 @@ export function buildReadQuery(args: {
   /** Incremental: the cursor column, whose NULLs are never read (they cannot be compared). */
   cursor?: string;
   start: StartPoint;
+  /** Write the keyset values into the SQL as literals instead of bind parameters (for COPY). */
+  inline?: boolean;
 }): ReadQuery {
+  if (args.inline && args.params.length > 0) throw new TypeError('a query with params cannot be inlined');
   const values: unknown[] = args.params.map(toParam);
   const col = (name: string) => `${ALIAS}.${quoteIdent(name)}`;
   const param = (value: unknown) => {
+    if (args.inline) return sqlLiteral(value);
     values.push(value);
     return `$${values.length}`;
   };

@@ -1,6 +1,7 @@
 /**
- * The postgres source: one server-side cursor per read (`DECLARE … CURSOR` inside a read-only
- * REPEATABLE READ transaction, then `FETCH FORWARD n`), so memory holds one page, never the result.
+ * The postgres source: one query per read inside a read-only REPEATABLE READ transaction, streamed
+ * through `COPY (…) TO STDOUT` (or, with bind parameters, a server-side cursor read with
+ * `FETCH FORWARD n`), so memory holds about one page, never the result.
  *
  * - Incremental: keyset order on (cursor_field, primary_keys…); every page (or every
  *   `checkpoint_interval` rows) carries the last tuple read, and a resumed run starts strictly after
@@ -9,7 +10,14 @@
  *   marks the pass completed so the next run starts over.
  * - FullTable without primary keys: one unordered pass, checkpointed only at its end.
  */
-import { type ArrayType, failureOf, guardClient, loadArrayTypes, serverName } from '@faucet/common-postgres';
+import {
+  type ArrayType,
+  failureOf,
+  guardClient,
+  loadArrayTypes,
+  queryTypes,
+  serverName,
+} from '@faucet/common-postgres';
 import {
   ConfigError,
   type DiscoveredStream,
@@ -38,11 +46,14 @@ import {
   type PostgresSourceConfigInput,
   postgresSourceConfigSchema,
 } from './config.js';
-import { cursorPages, openCursor } from './cursor.js';
+import { type CopyReader, openCopyReader } from './copy.js';
+import { openCursorReader } from './cursor.js';
 import { describeTables } from './discover.js';
 import { withLookback } from './lookback.js';
+import { pagesOf, type RowReader } from './pages.js';
 import { planRead } from './plan.js';
 import { buildReadQuery, type StartPoint } from './query.js';
+import { beginSnapshot } from './snapshot.js';
 
 export interface PostgresSourceOptions {
   /** A pool to use instead of one made from `connection_url` (not ended by `close()`). */
@@ -61,6 +72,26 @@ function parseConfig(input: PostgresSourceConfigInput): PostgresSourceConfig {
     result.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
     { context: 'invalid config for source "postgres"' },
   );
+}
+
+/**
+ * Whether reads stream through COPY: `auto` does unless the query has bind parameters (COPY takes
+ * none) or the connection is an injected client (a COPY stopped early ends only by closing its
+ * connection, and an injected client is never closed here).
+ */
+function readsWithCopy(config: PostgresSourceConfig, options: PostgresSourceOptions): boolean {
+  if (config.read_method === 'cursor') return false;
+  if (config.read_method === 'auto') return config.params.length === 0 && !options.client;
+  if (options.client) {
+    throw new ConfigError([
+      {
+        path: 'read_method',
+        message:
+          'copy needs connections the source may close (a pool or connection_url), not an injected client',
+      },
+    ]);
+  }
+  return true;
 }
 
 export function createPostgresSource(
@@ -88,6 +119,7 @@ export function createPostgresSource(
     options.pool ?? (options.client ? poolOverClient(options.client) : (owned as OwnedPool).pool);
   const plan = planRead(config);
   const { from, what, keyset, incremental } = plan;
+  const useCopy = readsWithCopy(config, options);
   const held = new Set<PostgresPoolClient>();
   let arrayTypes: Map<number, ArrayType> | undefined;
   let closed = false;
@@ -132,6 +164,7 @@ export function createPostgresSource(
     const client = await connect();
     let broken = false;
     let inTransaction = false;
+    let copying: CopyReader | undefined;
     let action = 'preparing the read';
     try {
       arrayTypes ??= await loadArrayTypes(client);
@@ -145,16 +178,31 @@ export function createPostgresSource(
         order: keyset.columns,
         ...(incremental ? { cursor: incremental.cursor_field } : {}),
         start,
+        inline: useCopy,
       });
       action = `reading ${what}`;
       inTransaction = true;
-      await openCursor(client, query);
-      yield* cursorPages(client, { plan, arrayTypes, pageSize, floor, ctx });
+      await beginSnapshot(client);
+      const types = queryTypes(arrayTypes);
+      let reader: RowReader;
+      if (useCopy) {
+        copying = await openCopyReader(client, query.text, types);
+        reader = copying;
+      } else {
+        reader = await openCursorReader(client, query, types);
+      }
+      yield* pagesOf(reader, { plan, pageSize, floor, ctx });
     } catch (error) {
       const wrapped = wrap(failureOf(client, error), action, ctx.signal);
       broken = wrapped.code === 'CONNECTION_FAILED';
       throw wrapped;
     } finally {
+      // A COPY stopped early (cancelled, or the run stopped reading) still streams: only closing the
+      // connection ends it.
+      if (copying && !copying.ended()) {
+        copying.abandon();
+        broken = true;
+      }
       if (inTransaction && !broken) {
         try {
           await client.query({ text: 'ROLLBACK' });

@@ -322,7 +322,7 @@ withPostgres('postgres source against a real server', (url) => {
   });
 
   describe('streaming and connections', () => {
-    it('fetches one page at a time from a large table', async () => {
+    it('with read_method cursor, fetches one page at a time from a large table', async () => {
       await sql(
         `CREATE TABLE ${s}.big AS SELECT g AS id, repeat('x', 100) AS pad FROM generate_series(1, 20000) g`,
       );
@@ -330,7 +330,7 @@ withPostgres('postgres source against a real server', (url) => {
       let fetched = 0;
       const pool = new pg.Pool({ connectionString: url, max: 2 });
       const src = createPostgresSource(
-        { connection_url: url, table: `${s}.big`, primary_keys: ['id'] },
+        { connection_url: url, table: `${s}.big`, primary_keys: ['id'], read_method: 'cursor' },
         {
           pool: {
             async connect() {
@@ -368,6 +368,81 @@ withPostgres('postgres source against a real server', (url) => {
         await src.close?.();
         await pool.end();
       }
+    });
+
+    it('streams COPY: while the run holds a page the server waits to write; stopping early ends the COPY', async () => {
+      await sql(
+        `CREATE TABLE ${s}.copied AS SELECT g AS id, repeat('x', 200) AS pad FROM generate_series(1, 200000) g`,
+      );
+      await sql(`ALTER TABLE ${s}.copied ADD PRIMARY KEY (id)`);
+      const copies = async () =>
+        (
+          await sql(
+            "SELECT wait_event FROM pg_stat_activity WHERE application_name = 'faucet-source-postgres' " +
+              "AND query LIKE 'COPY (%' AND pid <> pg_backend_pid()",
+          )
+        ).rows as { wait_event: string | null }[];
+      const src = source({ table: `${s}.copied`, primary_keys: ['id'] });
+      try {
+        const iterator = src
+          .read({
+            bookmark: undefined,
+            batchSize: 100,
+            signal: new AbortController().signal,
+            logger: console,
+          })
+          [Symbol.asyncIterator]();
+        const first = await iterator.next();
+        expect(first.value?.records.map((r: FaucetRecord) => Number(r.id))).toEqual(
+          Array.from({ length: 100 }, (_, i) => i + 1),
+        );
+        // 40 MB of rows cannot all fit in the socket's buffers: the server blocks writing them.
+        let waiting: { wait_event: string | null }[] = [];
+        for (let i = 0; i < 100; i++) {
+          waiting = await copies();
+          if (waiting[0]?.wait_event === 'ClientWrite') break;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        expect(waiting).toEqual([{ wait_event: 'ClientWrite' }]);
+        // The process holds about a page, not the 40 MB table.
+        expect(process.memoryUsage().heapUsed).toBeLessThan(200 * 1024 * 1024);
+        await iterator.return?.();
+        for (let i = 0; i < 100 && (await copies()).length > 0; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        expect(await copies()).toEqual([]);
+        // The source reads again, on a fresh connection, from a bookmark.
+        const rest = await readAll(src, { bookmark: first.value?.bookmark ?? null, batchSize: 50_000 });
+        expect(rest.reduce((n, p) => n + p.records.length, 0)).toBe(199_900);
+        expect(rest[0]?.records[0]?.id).toBe(101);
+      } finally {
+        await src.close?.();
+      }
+    });
+
+    it('a query failing in the middle of its COPY fails the read, naming the server error; the next read works', async () => {
+      await sql(`CREATE TABLE ${s}.failing AS SELECT g AS id FROM generate_series(1, 5000) g`);
+      const src = source({
+        query: `SELECT id, 1 / (id - 4000) AS inverse FROM ${s}.failing`,
+        replication_method: { type: 'Incremental', cursor_field: 'id' },
+      });
+      try {
+        const error = await errorOf(() => readAll(src, { batchSize: 100 }));
+        expect(error).toMatchObject({ code: 'SOURCE_FAILED' });
+        expect(error.message).toContain('SQLSTATE 22012');
+        expect(error.message).toContain('reading the query');
+        const ok = await read({ table: `${s}.failing`, primary_keys: ['id'] });
+        expect(ok.reduce((n, p) => n + p.records.length, 0)).toBe(5000);
+      } finally {
+        await src.close?.();
+      }
+    });
+
+    it('refuses read_method copy on an injected client, which it could not close to stop a COPY', () => {
+      const client = new pg.Client(url);
+      expect(() =>
+        createPostgresSource({ connection_url: url, table: `${s}.events`, read_method: 'copy' }, { client }),
+      ).toThrow(/read_method.*not an injected client/s);
     });
 
     it('uses an injected client and leaves it open', async () => {

@@ -42,6 +42,12 @@ export const rowError = (message: string, cause?: unknown): SinkError =>
 const keyText = (values: readonly JsonValue[]): string =>
   JSON.stringify(values.map((v) => (typeof v === 'number' ? String(v) : v)));
 
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /**
  * The batch preparer for a config. It warns once per unknown field for the life of the sink, so it
  * is made once per sink.
@@ -100,9 +106,26 @@ export function createRowPreparer(
     return entries;
   }
 
+  // Records from one source mostly carry the same fields in the same order: the columns they fill,
+  // and the check for fields without a column, are worked out once per field list.
+  let shape: { target: Target; fields: string[]; columns: string[] } | undefined;
+  function columnsOf(t: Target, record: FaucetRecord): string[] {
+    const fields = Object.keys(record);
+    if (!shape || shape.target !== t || !sameList(fields, shape.fields)) {
+      warnUnknown(t, record);
+      shape = { target: t, fields, columns: t.order.filter((c) => record[c] !== undefined) };
+    }
+    const { columns } = shape;
+    // A field set to `undefined` (possible from JavaScript callers only) fills no column.
+    for (const c of columns)
+      if (record[c] === undefined) return t.order.filter((f) => record[f] !== undefined);
+    return columns;
+  }
+
   /** Validate and convert a batch; group rows by action and column set, one statement kind each. */
   return function prepare(records, t) {
     const failures: RowFailure[] = [];
+    const same: { columns?: string[]; action?: string; signature: string } = { signature: '' };
     const entries = entriesOf(records, failures);
     const units = new Map<string, Unit>();
     for (const { index, record, del } of entries) {
@@ -110,8 +133,7 @@ export function createRowPreparer(
       if (del) columns = [...key];
       else if (jsonbColumn !== undefined) columns = [...key.filter((k) => k in record), jsonbColumn];
       else {
-        warnUnknown(t, record);
-        columns = t.order.filter((c) => record[c] !== undefined);
+        columns = columnsOf(t, record);
         if (columns.length === 0) {
           failures.push({ index, error: rowError(`no field of the record matches a column of ${display}`) });
           continue;
@@ -133,7 +155,13 @@ export function createRowPreparer(
         continue;
       }
       const action = del ? 'delete' : mode === 'upsert' ? 'upsert' : 'insert';
-      const signature = `${action}\u0000${columns.join('\u0000')}`;
+      const signature =
+        columns === same.columns && action === same.action
+          ? same.signature
+          : `${action}\u0000${columns.join('\u0000')}`;
+      same.columns = columns;
+      same.action = action;
+      same.signature = signature;
       let unit = units.get(signature);
       if (!unit) {
         unit = { action, columns, rows: [] };

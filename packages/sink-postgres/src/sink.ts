@@ -1,6 +1,7 @@
 /**
  * The postgres sink. Each `write` is one transaction: multi-row INSERT (or COPY) statements, upserts
- * or deletes by key, committed before `write` resolves, so `flush()` has nothing left to do.
+ * or deletes by key, committed before `write` resolves, so `flush()` has nothing left to do. A write
+ * that is a single statement is sent without BEGIN and COMMIT: a statement is atomic on its own.
  *
  * Per-row failures: keys and values that cannot work are reported before anything is sent; when a
  * statement still fails with a data error (SQLSTATE class 22, 23 or 21000) the transaction is
@@ -151,18 +152,32 @@ export function createPostgresSink(
       const { units: batch, failures } = prepare(records, t);
       if (commit && failures.length > 0) throw pageRejected(display, failures);
       if (commit) await tokens.ensureTable(client, t.schema);
-      await client.query('BEGIN');
-      try {
-        for (const unit of batch) await units.run(client, t, unit);
-      } catch (error) {
-        if (!isRowDataError(error)) throw error;
-        await client.query('ROLLBACK');
-        if (commit) throw pageRejected(display, [{ index: -1, error: rejected(error) }]);
+      const [only] = batch;
+      if (!commit && batch.length === 1 && only && units.oneStatement(only)) {
+        // One statement is atomic by itself: no BEGIN and COMMIT round trips around it.
+        try {
+          await units.run(client, t, only);
+        } catch (error) {
+          if (!isRowDataError(error)) throw error;
+          // It wrote nothing: find the rows the server refuses, write the others.
+          await client.query('BEGIN');
+          await units.isolate(client, t, only, failures);
+          await client.query('COMMIT');
+        }
+      } else {
         await client.query('BEGIN');
-        for (const unit of batch) await units.isolate(client, t, unit, failures);
+        try {
+          for (const unit of batch) await units.run(client, t, unit);
+        } catch (error) {
+          if (!isRowDataError(error)) throw error;
+          await client.query('ROLLBACK');
+          if (commit) throw pageRejected(display, [{ index: -1, error: rejected(error) }]);
+          await client.query('BEGIN');
+          for (const unit of batch) await units.isolate(client, t, unit, failures);
+        }
+        if (commit) await tokens.store(client, t.schema, commit);
+        await client.query('COMMIT');
       }
-      if (commit) await tokens.store(client, t.schema, commit);
-      await client.query('COMMIT');
       failures.sort((a, b) => a.index - b.index);
       return failures.length > 0 ? { failed: failures } : {};
     });

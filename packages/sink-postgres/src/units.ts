@@ -16,22 +16,32 @@ import { copySql, deleteSql, insertSql, MAX_PARAMS } from './statements.js';
 import type { Target } from './target.js';
 import { copyText } from './values.js';
 
+/** Characters of COPY text sent per chunk: a page of ordinary rows goes in one message. */
+const COPY_CHUNK_CHARS = 1 << 20;
+
 async function copyRows(client: pg.PoolClient, sql: string, rows: readonly PreparedRow[]): Promise<void> {
-  async function* chunks(): AsyncGenerator<string> {
-    let chunk = '';
+  // Few, large writes: every write to the socket is a system call that wakes the server.
+  function* chunks(): Generator<string> {
+    let lines: string[] = [];
+    let size = 0;
     for (const row of rows) {
-      chunk += `${row.values.map(copyText).join('\t')}\n`;
-      if (chunk.length >= 65_536) {
-        yield chunk;
-        chunk = '';
+      const line = `${row.values.map(copyText).join('\t')}\n`;
+      lines.push(line);
+      size += line.length;
+      if (size >= COPY_CHUNK_CHARS) {
+        yield lines.join('');
+        lines = [];
+        size = 0;
       }
     }
-    if (chunk) yield chunk;
+    if (lines.length > 0) yield lines.join('');
   }
   await pipeline(Readable.from(chunks()), client.query(copyFrom(sql)));
 }
 
 export interface UnitWriter {
+  /** Whether `unit` goes out as one statement (atomic by itself, needing no transaction around it). */
+  oneStatement(unit: Unit): boolean;
   /** Send a unit's rows; a data error fails the whole unit. */
   run(client: pg.PoolClient, t: Target, unit: Unit): Promise<void>;
   /** Send a unit inside a savepoint, pushing each row the server rejects onto `failures`. */
@@ -46,12 +56,15 @@ export function createUnitWriter(options: {
 }): UnitWriter {
   const { writeMethod, key, rejected } = options;
 
+  const isCopy = (unit: Unit) => unit.action === 'insert' && writeMethod === 'copy';
+  const rowsPerStatement = (unit: Unit) => Math.max(1, Math.floor(MAX_PARAMS / unit.columns.length));
+
   async function run(client: pg.PoolClient, t: Target, unit: Unit): Promise<void> {
-    if (unit.action === 'insert' && writeMethod === 'copy') {
+    if (isCopy(unit)) {
       await copyRows(client, copySql(t.qualified, unit.columns), unit.rows);
       return;
     }
-    const per = Math.max(1, Math.floor(MAX_PARAMS / unit.columns.length));
+    const per = rowsPerStatement(unit);
     for (let i = 0; i < unit.rows.length; i += per) {
       const chunk = unit.rows.slice(i, i + per);
       const text =
@@ -89,5 +102,9 @@ export function createUnitWriter(options: {
     await isolate(client, t, { ...unit, rows: unit.rows.slice(mid) }, failures);
   }
 
-  return { run, isolate };
+  return {
+    oneStatement: (unit) => isCopy(unit) || unit.rows.length <= rowsPerStatement(unit),
+    run,
+    isolate,
+  };
 }

@@ -90,9 +90,12 @@ export function converterFor(column: Column): Converter {
   };
 }
 
+const COPY_SPECIAL = /[\\\n\r\t]/;
+
 /** One value in COPY's text format: `\N` for NULL, backslash escapes for the rest. */
 export function copyText(value: string | null): string {
   if (value === null) return '\\N';
+  if (!COPY_SPECIAL.test(value)) return value;
   return value.replace(/[\\\n\r\t]/g, (c) =>
     c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t',
   );

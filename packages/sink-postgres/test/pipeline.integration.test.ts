@@ -213,11 +213,15 @@ withPostgres('postgres → postgres through runPipeline', (url) => {
         sink: { failAtRow: 4 * PAGE + PAGE / 2 },
         notEffectivelyOnce: true,
       },
-      { name: 'the connection drops before the COMMIT of page 5', commitFailAt: 5 },
+      { name: 'the connection drops at the commit of page 5', commitFailAt: 5 },
       { name: 'the state put of page 3 fails after the commit', putFailAt: 3 },
     ] as const;
 
-    /** A pool whose n-th COMMIT never reaches the server: the transaction is rolled back, the call fails. */
+    /**
+     * A pool whose n-th commit fails the call: a COMMIT never reaches the server (the transaction is
+     * rolled back), or a statement sent outside a transaction — atomic, committed on its own — commits
+     * and its reply is lost.
+     */
     function droppingPool(commitFailAt: number): { pool: PostgresSinkPool; end: () => Promise<void> } {
       const inner = new pg.Pool({ connectionString: url, max: 2 });
       let commits = 0;
@@ -225,11 +229,20 @@ withPostgres('postgres → postgres through runPipeline', (url) => {
         async connect() {
           const client = await inner.connect();
           const query = client.query.bind(client) as (q: unknown) => Promise<unknown>;
+          let inTransaction = false;
           return new Proxy(client, {
             get(target, property, receiver) {
               if (property !== 'query') return Reflect.get(target, property, receiver);
               return async (q: unknown) => {
-                if (q === 'COMMIT' && ++commits === commitFailAt) {
+                const text = typeof q === 'string' ? q : String((q as { text?: unknown }).text ?? '');
+                const commitsAlone = !inTransaction && /^\s*(INSERT|COPY|DELETE)\b/i.test(text);
+                if (text === 'BEGIN') inTransaction = true;
+                if (text === 'COMMIT' || text === 'ROLLBACK') inTransaction = false;
+                if ((text === 'COMMIT' || commitsAlone) && ++commits === commitFailAt) {
+                  if (commitsAlone) {
+                    await query(q);
+                    throw new Error('injected failure: connection terminated before the reply');
+                  }
                   await query('ROLLBACK');
                   throw new Error('injected failure: connection terminated before COMMIT');
                 }

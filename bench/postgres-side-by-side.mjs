@@ -18,6 +18,7 @@
  *
  *   pnpm build && bash scripts/services.sh start postgres && eval "$(bash scripts/services.sh env)"
  *   node bench/postgres-side-by-side.mjs --rows 1000000 --rounds 3 [--scenario b|c|both] [--json]
+ *       [--cli-baseline <another checkout>/apps/cli/dist/bin.js]
  *
  * CPU is the client's (user + system): for faucet its own process (bench/rss-probe.mjs), for psql
  * both psql processes (`/usr/bin/time`); the server's CPU is not counted for either.
@@ -38,6 +39,7 @@ const { values } = parseArgs({
     rows: { type: 'string', default: '1000000' },
     rounds: { type: 'string', default: '3' },
     scenario: { type: 'string', default: 'both' },
+    'cli-baseline': { type: 'string' },
     url: { type: 'string', default: process.env.FAUCET_TEST_POSTGRES_URL },
     json: { type: 'boolean', default: false },
   },
@@ -120,7 +122,11 @@ const pipelineYaml = (sink, extraSource = '', extraPipeline = []) =>
 const postgresSink = `{ type: postgres, config: { connection_url: ${JSON.stringify(url)}, table: ${SCHEMA}.dst, write_method: copy } }`;
 const jsonlSink = '{ type: file, config: { path: ./out.jsonl, format: jsonl, fsync: true } }';
 
-const faucet = (name, yaml) => ({ name, kind: 'faucet', yaml });
+const faucet = (name, yaml, bin = cli) => ({ name, kind: 'faucet', yaml, bin });
+const baselineCli = values['cli-baseline'] ? resolve(values['cli-baseline']) : undefined;
+/** Another faucet build (e.g. main's before a change) with the defaults, when given. */
+const baseline = (yaml) =>
+  baselineCli ? [faucet('faucet, defaults, --cli-baseline', yaml, baselineCli)] : [];
 const scenarios = {
   c: {
     title: 'C: Postgres -> Postgres (COPY)',
@@ -134,6 +140,7 @@ const scenarios = {
       faucet('faucet, defaults (COPY read)', pipelineYaml(postgresSink)),
       faucet('faucet, read_method: cursor', pipelineYaml(postgresSink, ', read_method: cursor')),
       faucet('faucet, checkpoint_every: 1s', pipelineYaml(postgresSink, '', ['  checkpoint_every: 1s'])),
+      ...baseline(pipelineYaml(postgresSink)),
     ],
   },
   b: {
@@ -148,6 +155,7 @@ const scenarios = {
       faucet('faucet, defaults (COPY read)', pipelineYaml(jsonlSink)),
       faucet('faucet, read_method: cursor', pipelineYaml(jsonlSink, ', read_method: cursor')),
       faucet('faucet, checkpoint_every: 1s', pipelineYaml(jsonlSink, '', ['  checkpoint_every: 1s'])),
+      ...baseline(pipelineYaml(jsonlSink)),
     ],
   },
 };
@@ -173,7 +181,7 @@ function runOnce(command) {
         process.execPath,
         '--import',
         join(here, 'rss-probe.mjs'),
-        cli,
+        command.bin,
         'run',
         'pipeline.yaml',
         '-o',

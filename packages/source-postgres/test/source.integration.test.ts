@@ -398,7 +398,7 @@ withPostgres('postgres source against a real server', (url) => {
         );
         // 40 MB of rows cannot all fit in the socket's buffers: the server blocks writing them.
         let waiting: { wait_event: string | null }[] = [];
-        for (let i = 0; i < 100; i++) {
+        for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
           waiting = await copies();
           if (waiting[0]?.wait_event === 'ClientWrite') break;
           await new Promise((resolve) => setTimeout(resolve, 50));
@@ -407,7 +407,7 @@ withPostgres('postgres source against a real server', (url) => {
         // The process holds about a page, not the 40 MB table.
         expect(process.memoryUsage().heapUsed).toBeLessThan(200 * 1024 * 1024);
         await iterator.return?.();
-        for (let i = 0; i < 100 && (await copies()).length > 0; i++) {
+        for (const deadline = Date.now() + 30_000; Date.now() < deadline && (await copies()).length > 0; ) {
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
         expect(await copies()).toEqual([]);

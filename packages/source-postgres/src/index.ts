@@ -1,5 +1,5 @@
 /**
- * @faucet/source-postgres: read a PostgreSQL table or query through a server-side cursor, full-table
+ * @faucet/source-postgres: read a PostgreSQL table or query, streamed through COPY (or a cursor), full-table
  * or incrementally by keyset. The default export is the plugin descriptor the CLI loads
  * (`type: postgres`); the named exports serve programmatic use.
  */
@@ -23,7 +23,7 @@ export { createPostgresSource, type PostgresSourceOptions } from './source.js';
 
 export default defineSource<PostgresSourceConfig>({
   ...connectorPackage(import.meta.url),
-  description: 'Reads a PostgreSQL table or query through a server-side cursor, full-table or incrementally',
+  description: 'Reads a PostgreSQL table or query, streamed through COPY (or a cursor), full-table or incrementally',
   configSchema: postgresSourceConfigSchema,
   create(config, env) {
     return createPostgresSource(config, { logger: env.logger, redactor: env.redactor });

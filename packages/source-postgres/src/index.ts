@@ -23,7 +23,8 @@ export { createPostgresSource, type PostgresSourceOptions } from './source.js';
 
 export default defineSource<PostgresSourceConfig>({
   ...connectorPackage(import.meta.url),
-  description: 'Reads a PostgreSQL table or query, streamed through COPY (or a cursor), full-table or incrementally',
+  description:
+    'Reads a PostgreSQL table or query, streamed through COPY (or a cursor), full-table or incrementally',
   configSchema: postgresSourceConfigSchema,
   create(config, env) {
     return createPostgresSource(config, { logger: env.logger, redactor: env.redactor });

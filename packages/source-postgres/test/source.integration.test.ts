@@ -375,11 +375,13 @@ withPostgres('postgres source against a real server', (url) => {
         `CREATE TABLE ${s}.copied AS SELECT g AS id, repeat('x', 200) AS pad FROM generate_series(1, 200000) g`,
       );
       await sql(`ALTER TABLE ${s}.copied ADD PRIMARY KEY (id)`);
+      // This test's COPY only: other test files run COPYs of their own on the same server meanwhile.
       const copies = async () =>
         (
           await sql(
             "SELECT wait_event FROM pg_stat_activity WHERE application_name = 'faucet-source-postgres' " +
-              "AND query LIKE 'COPY (%' AND pid <> pg_backend_pid()",
+              "AND query LIKE 'COPY (%' AND position($1 in query) > 0 AND pid <> pg_backend_pid()",
+            [`${pg.escapeIdentifier(s)}."copied"`],
           )
         ).rows as { wait_event: string | null }[];
       const src = source({ table: `${s}.copied`, primary_keys: ['id'] });

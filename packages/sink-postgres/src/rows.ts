@@ -106,14 +106,21 @@ export function createRowPreparer(
     return entries;
   }
 
+  // A record that is not a delete is an insert or an upsert, by the mode.
+  const writeAction = mode === 'upsert' ? 'upsert' : 'insert';
+  const signatureOf = (action: Unit['action'], columns: readonly string[]) =>
+    `${action}\u0000${columns.join('\u0000')}`;
+
   // Records from one source mostly carry the same fields in the same order: the columns they fill,
-  // and the check for fields without a column, are worked out once per field list.
-  let shape: { target: Target; fields: string[]; columns: string[] } | undefined;
+  // their statement signature, and the check for fields without a column are worked out once per
+  // field list.
+  let shape: { target: Target; fields: string[]; columns: string[]; signature: string } | undefined;
   function columnsOf(t: Target, record: FaucetRecord): string[] {
     const fields = Object.keys(record);
     if (!shape || shape.target !== t || !sameList(fields, shape.fields)) {
       warnUnknown(t, record);
-      shape = { target: t, fields, columns: t.order.filter((c) => record[c] !== undefined) };
+      const columns = t.order.filter((c) => record[c] !== undefined);
+      shape = { target: t, fields, columns, signature: signatureOf(writeAction, columns) };
     }
     const { columns } = shape;
     // A field set to `undefined` (possible from JavaScript callers only) fills no column.
@@ -125,7 +132,6 @@ export function createRowPreparer(
   /** Validate and convert a batch; group rows by action and column set, one statement kind each. */
   return function prepare(records, t) {
     const failures: RowFailure[] = [];
-    const same: { columns?: string[]; action?: string; signature: string } = { signature: '' };
     const entries = entriesOf(records, failures);
     const units = new Map<string, Unit>();
     for (const { index, record, del } of entries) {
@@ -154,14 +160,9 @@ export function createRowPreparer(
         failures.push({ index, error: rowError(`${where}: ${error.message}`) });
         continue;
       }
-      const action = del ? 'delete' : mode === 'upsert' ? 'upsert' : 'insert';
-      const signature =
-        columns === same.columns && action === same.action
-          ? same.signature
-          : `${action}\u0000${columns.join('\u0000')}`;
-      same.columns = columns;
-      same.action = action;
-      same.signature = signature;
+      const action = del ? 'delete' : writeAction;
+      // The shape's columns (the usual case) come with their signature made once.
+      const signature = columns === shape?.columns ? shape.signature : signatureOf(action, columns);
       let unit = units.get(signature);
       if (!unit) {
         unit = { action, columns, rows: [] };

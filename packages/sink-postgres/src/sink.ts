@@ -152,32 +152,24 @@ export function createPostgresSink(
       const { units: batch, failures } = prepare(records, t);
       if (commit && failures.length > 0) throw pageRejected(display, failures);
       if (commit) await tokens.ensureTable(client, t.schema);
-      const [only] = batch;
-      if (!commit && batch.length === 1 && only && units.oneStatement(only)) {
-        // One statement is atomic by itself: no BEGIN and COMMIT round trips around it.
-        try {
-          await units.run(client, t, only);
-        } catch (error) {
-          if (!isRowDataError(error)) throw error;
-          // It wrote nothing: find the rows the server refuses, write the others.
-          await client.query('BEGIN');
-          await units.isolate(client, t, only, failures);
-          await client.query('COMMIT');
-        }
-      } else {
+      // One statement is atomic by itself: no BEGIN and COMMIT round trips around it.
+      const [first] = batch;
+      const alone = !commit && batch.length === 1 && first !== undefined && units.oneStatement(first);
+      let open = !alone;
+      if (open) await client.query('BEGIN');
+      try {
+        for (const unit of batch) await units.run(client, t, unit);
+      } catch (error) {
+        if (!isRowDataError(error)) throw error;
+        if (open) await client.query('ROLLBACK');
+        if (commit) throw pageRejected(display, [{ index: -1, error: rejected(error) }]);
+        // Nothing was written: find the rows the server refuses, write the others.
         await client.query('BEGIN');
-        try {
-          for (const unit of batch) await units.run(client, t, unit);
-        } catch (error) {
-          if (!isRowDataError(error)) throw error;
-          await client.query('ROLLBACK');
-          if (commit) throw pageRejected(display, [{ index: -1, error: rejected(error) }]);
-          await client.query('BEGIN');
-          for (const unit of batch) await units.isolate(client, t, unit, failures);
-        }
-        if (commit) await tokens.store(client, t.schema, commit);
-        await client.query('COMMIT');
+        open = true;
+        for (const unit of batch) await units.isolate(client, t, unit, failures);
       }
+      if (commit) await tokens.store(client, t.schema, commit);
+      if (open) await client.query('COMMIT');
       failures.sort((a, b) => a.index - b.index);
       return failures.length > 0 ? { failed: failures } : {};
     });

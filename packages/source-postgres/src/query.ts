@@ -41,7 +41,7 @@ export function toParam(value: JsonValue): unknown {
  */
 export function sqlLiteral(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';
-  return pg.escapeLiteral(typeof value === 'string' ? value : String(value));
+  return pg.escapeLiteral(String(value));
 }
 
 /**

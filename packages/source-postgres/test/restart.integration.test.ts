@@ -9,7 +9,7 @@ import { ErrorCodes, isFaucetError, type JsonValue, type Page } from '@faucet/co
 import { createPostgresSource } from '@faucet/source-postgres';
 import { usePrivatePostgres } from '@faucet/test-support';
 import { expect, it } from 'vitest';
-import { readAll, withPostgres } from './helpers.js';
+import { openRead, readAll, withPostgres } from './helpers.js';
 
 const PAGE = 500;
 
@@ -36,14 +36,7 @@ withPostgres('postgres source when its server restarts', () => {
         read_method: method,
       });
       try {
-        const pages = source
-          .read({
-            bookmark: undefined,
-            batchSize: PAGE,
-            signal: new AbortController().signal,
-            logger: { debug() {}, info() {}, warn() {}, error() {} },
-          })
-          [Symbol.asyncIterator]();
+        const pages = openRead(source, { batchSize: PAGE });
         const first = await pages.next();
         const bookmark = (first.value as Page).bookmark as JsonValue;
         expect((first.value as Page).records).toHaveLength(PAGE);

@@ -7,7 +7,7 @@ import postgresSource, {
 import { instantiate } from '@faucet/testkit';
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { POSTGRES_URL, readAll, useSchema, withPostgres } from './helpers.js';
+import { openRead, POSTGRES_URL, readAll, useSchema, withPostgres } from './helpers.js';
 
 const schema = useSchema(POSTGRES_URL, 'src_it');
 
@@ -348,14 +348,7 @@ withPostgres('postgres source against a real server', (url) => {
         },
       );
       try {
-        const iterator = src
-          .read({
-            bookmark: undefined,
-            batchSize: 100,
-            signal: new AbortController().signal,
-            logger: console,
-          })
-          [Symbol.asyncIterator]();
+        const iterator = openRead(src, { batchSize: 100 });
         const first = await iterator.next();
         expect(first.value?.records).toHaveLength(100);
         expect(fetched).toBe(100);
@@ -386,14 +379,7 @@ withPostgres('postgres source against a real server', (url) => {
         ).rows as { wait_event: string | null }[];
       const src = source({ table: `${s}.copied`, primary_keys: ['id'] });
       try {
-        const iterator = src
-          .read({
-            bookmark: undefined,
-            batchSize: 100,
-            signal: new AbortController().signal,
-            logger: console,
-          })
-          [Symbol.asyncIterator]();
+        const iterator = openRead(src, { batchSize: 100 });
         const first = await iterator.next();
         expect(first.value?.records.map((r: FaucetRecord) => Number(r.id))).toEqual(
           Array.from({ length: 100 }, (_, i) => i + 1),

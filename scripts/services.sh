@@ -68,6 +68,18 @@ case "$cmd" in
     mkdir -p "$DIR" "$CACHE"
     for s in "${SELECTED[@]}"; do "${s}_install"; done
     for s in "${SELECTED[@]}"; do "${s}_start"; done
+    # What `env` will export is what `status` sees: a server that answered during its start but is
+    # not seen running now (it died, or its pid file names another process) would leave its tests
+    # without an address. Say so here, with its name, and start it once more before giving up.
+    for s in "${SELECTED[@]}"; do
+      declare -F "${s}_starting" >/dev/null && "${s}_starting" && continue
+      "${s}_status" >/dev/null 2>&1 && continue
+      "${s}_status" || true
+      log "$s was started but is not seen running; starting it once more"
+      "${s}_stop"
+      "${s}_start"
+      "${s}_status" >/dev/null 2>&1 || die "$s was started twice but is not seen running; see its log under $DIR"
+    done
     ;;
   stop)
     select_services "$@"
@@ -91,6 +103,8 @@ case "$cmd" in
       if "${s}_status" 2>/dev/null ||
         { declare -F "${s}_starting" >/dev/null && "${s}_starting"; }; then
         "${s}_env"
+      else
+        log "$s does not run: nothing exported for it (start it with: $0 start $s)"
       fi
     done
     ;;

@@ -81,12 +81,10 @@ bigquery_start() {
   bq_stage_spatial
   local t0
   t0=$(date +%s%N)
-  # setsid: the emulator outlives this script; 9>&-: it must not inherit the script's lock.
-  HOME=$BQ_HOME setsid "$BQ_VENV/bin/bqemulator" start --ephemeral \
+  spawn_detached "$BQ_PID" env HOME="$BQ_HOME" "$BQ_VENV/bin/bqemulator" start --ephemeral \
     --rest-host 127.0.0.1 --rest-port "$BQ_PORT" --grpc-host 127.0.0.1 --grpc-port "$BQ_GRPC_PORT" \
     --project "$BQ_PROJECT" --log-level warning --log-format json \
-    >"$BQ_LOG" 2>&1 </dev/null 9>&- &
-  echo $! >"$BQ_PID"
+    >"$BQ_LOG" 2>&1 </dev/null || die 'bqemulator: the process did not start'
   # It loads DuckDB and its SQL translator first: allow a loaded machine more than the default.
   local wait=$((TIMEOUT > 90 ? TIMEOUT : 90))
   if ! wait_for "$wait" bq_ready; then

@@ -169,15 +169,9 @@ kafka_start() {
       fi
       echo "$KAFKA_LAYOUT" >"$KAFKA_DIR/layout"
     fi
-    rm -f "$KAFKA_PID"
-    # 9>&-: the broker must not inherit the script's lock. setsid: a session of its own, so a
-    # signal to the caller's process group does not reach it; the inner shell records the pid it
-    # hands over to java with exec (setsid may fork, so $! would not be the broker).
-    setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' kafka "$KAFKA_PID" \
-      java -Xms256m -Xmx512m -XX:TieredStopAtLevel=1 \
+    spawn_detached "$KAFKA_PID" java -Xms256m -Xmx512m -XX:TieredStopAtLevel=1 \
       -cp "$KAFKA_LIB/*:$KAFKA_DIR" kafka.Kafka "$KAFKA_DIR/server.properties" \
-      >"$KAFKA_DIR/stdout.log" 2>&1 </dev/null 9>&- &
-    wait_for 5 test -s "$KAFKA_PID" || die 'kafka: the broker process did not start'
+      >"$KAFKA_DIR/stdout.log" 2>&1 </dev/null || die 'kafka: the broker process did not start'
     # The JVM and the first metadata answer take longer than the small servers: at least 90 s.
     local wait=$((TIMEOUT > 90 ? TIMEOUT : 90))
     if ! wait_for "$wait" kafka_ready_or_dead; then

@@ -79,6 +79,21 @@ as_user() {
 # pid_alive PIDFILE: the process named in PIDFILE runs.
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
+# spawn_detached PIDFILE COMMAND...: start COMMAND in a session of its own (setsid: a signal to the
+# caller's process group does not reach it; it outlives this script) and write ITS pid to PIDFILE.
+# Not `setsid CMD & echo $!`: when the caller's background jobs lead their own process group (a
+# shell with job control, as some CI runners have) setsid forks, $! names a process that exits at
+# once, and the server, though it answers, is reported as not running. The inner shell records the
+# pid it then hands to COMMAND with exec. 9>&-: the server must not inherit the script's lock.
+# Redirect the call's output (>LOG 2>&1 </dev/null) to give the server its log.
+spawn_detached() {
+  local pidfile=$1
+  shift
+  rm -f "$pidfile"
+  setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' detached "$pidfile" "$@" 9>&- &
+  wait_for 5 test -s "$pidfile"
+}
+
 # stop_pid NAME PIDFILE: SIGTERM, wait up to $TIMEOUT s, then SIGKILL.
 stop_pid() {
   pid_alive "$2" || return 0

@@ -19,7 +19,7 @@ S3_VENV=$CACHE/moto-venv
 S3_REQUIREMENTS=$(dirname "${BASH_SOURCE[0]}")/s3-requirements.txt
 
 # moto's dashboard page answers 200 with auth on and whatever the data (data.json can fail with 500).
-s3_ready() { curl -sf -o /dev/null "http://127.0.0.1:$S3_PORT/moto-api/"; }
+s3_ready() { curl -sf --max-time 10 -o /dev/null "http://127.0.0.1:$S3_PORT/moto-api/"; }
 
 # The venv is reused while it was built from the same requirements (their hash is stamped in it).
 s3_install() {
@@ -63,7 +63,7 @@ PY
 s3_start() {
   local t0
   t0=$(date +%s%N)
-  if pid_alive "$S3_PID" && [ -s "$S3_CREDENTIALS" ]; then
+  if pid_alive "$S3_PID" && [ -s "$S3_CREDENTIALS" ] && s3_ready; then
     log "s3 (moto) already running on 127.0.0.1:$S3_PORT"
   else
     stop_pid s3 "$S3_PID"
@@ -72,9 +72,8 @@ s3_start() {
     fi
     mkdir -p "$S3_DIR"
     rm -f "$S3_PID" "$S3_CREDENTIALS"
-    # 9>&-: the server must not inherit the script's lock. setsid: not killed with this shell.
-    setsid "$S3_VENV/bin/moto_server" -H 127.0.0.1 -p "$S3_PORT" >"$S3_LOG" 2>&1 9>&- &
-    echo $! >"$S3_PID"
+    spawn_detached "$S3_PID" "$S3_VENV/bin/moto_server" -H 127.0.0.1 -p "$S3_PORT" \
+      >"$S3_LOG" 2>&1 </dev/null || die 'moto: the server process did not start'
     if ! wait_for "$TIMEOUT" s3_ready; then
       show_log moto "$S3_LOG"
       die "moto does not answer on 127.0.0.1:$S3_PORT within ${TIMEOUT}s"

@@ -76,8 +76,31 @@ as_user() {
   fi
 }
 
-# pid_alive PIDFILE: the process named in PIDFILE runs.
-pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# pid_alive PIDFILE: the process named in PIDFILE runs, and is the one that wrote the file: a pid
+# file left in $DIR from before a reboot (or a crash) can name an unrelated process by now, which
+# must neither pass for the server nor be killed by stop_pid. Our servers write their pid file after
+# they start, so a process started more than 2 s after the file was last written is another one.
+pid_alive() {
+  [ -f "$1" ] || return 1
+  local pid started written
+  pid=$(cat "$1")
+  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+  started=$(proc_started_at "$pid") || return 0
+  written=$(stat -c %Y "$1") || return 0
+  [ "$started" -le $((written + 2)) ]
+}
+
+# proc_started_at PID: when the process started, in seconds since the epoch (Linux /proc).
+proc_started_at() {
+  local stat ticks boot hz
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  # Field 22 (start time in clock ticks after boot), counted after the command name's ')'.
+  ticks=$(awk '{ print $20 }' <<<"${stat##*) }")
+  boot=$(awk '/^btime / { print $2 }' /proc/stat)
+  hz=$(getconf CLK_TCK)
+  [[ "$ticks" =~ ^[0-9]+$ && "$boot" =~ ^[0-9]+$ && "$hz" =~ ^[0-9]+$ ]] || return 1
+  echo $((boot + ticks / hz))
+}
 
 # spawn_detached PIDFILE COMMAND...: start COMMAND in a session of its own (setsid: a signal to the
 # caller's process group does not reach it; it outlives this script) and write ITS pid to PIDFILE.

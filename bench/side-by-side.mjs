@@ -14,8 +14,8 @@
  *   FAUCET_STREAM_BIN=PATH node bench/side-by-side.mjs ...
  *
  * Wall time covers the whole process (start-up included); peak RSS is the process's own max RSS
- * (bench/rss-probe.mjs preloaded into the Node ones; `/usr/bin/time`-style accounting is not used,
- * so faucet-stream's RSS is not reported).
+ * (bench/rss-probe.mjs preloaded into the Node ones: a Node parent's RSS would carry over into
+ * `/usr/bin/time`'s figure; faucet-stream runs under /usr/bin/time, a small C parent).
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -102,12 +102,24 @@ if (values['cli-baseline']) {
   });
 }
 if (faucetStream) {
-  // faucet-stream reads the same pipeline file format (its file source and sink, file state).
+  // faucet-stream's pipeline file: the same grammar, its own connector names (`csv` source, `jsonl`
+  // sink, each reading and writing pages of 1,000 by default) and its file state store. It runs under
+  // /usr/bin/time for its peak RSS (a small C parent: nothing of this process's RSS carries over).
+  const yaml = [
+    'version: 1',
+    'name: bench_a',
+    'pipeline:',
+    `  source: { type: csv, config: { path: ${JSON.stringify(data)} } }`,
+    '  sink: { type: jsonl, config: { path: ./out.jsonl } }',
+    '  state: { type: file, config: { path: ./state } }',
+    '',
+  ].join('\n');
   commands.push({
     name: 'faucet-stream (Rust), defaults',
-    yaml: pipeline([]),
-    command: faucetStream,
-    args: ['run', 'pipeline.yaml'],
+    yaml,
+    command: '/usr/bin/time',
+    args: ['-f', '%M', '-o', 'rss-kib', resolve(faucetStream), 'run', 'pipeline.yaml'],
+    rssFromTime: true,
   });
 } else {
   console.log(
@@ -159,7 +171,8 @@ for (let round = 0; round < rounds; round++) {
     else if (output !== reference) throw new Error(`${c.name}: output differs from the bare converter's`);
     const entry = times.get(c.name);
     entry.seconds.push(seconds);
-    if (existsSync(rssFile)) entry.rssMiB.push(Number(readFileSync(rssFile, 'utf8')) / 1024);
+    const rssKiB = c.rssFromTime ? join(dir, 'rss-kib') : rssFile;
+    if (existsSync(rssKiB)) entry.rssMiB.push(Number(readFileSync(rssKiB, 'utf8').trim()) / 1024);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -65,7 +65,7 @@ bq_stage_spatial() {
 }
 
 bigquery_start() {
-  if pid_alive "$BQ_PID" && bq_ready; then
+  if bigquery_status 2>/dev/null; then
     log "bigquery (bqemulator) already running on 127.0.0.1:$BQ_PORT"
     return 0
   fi

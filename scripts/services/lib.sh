@@ -92,14 +92,14 @@ pid_alive() {
 
 # proc_started_at PID: when the process started, in seconds since the epoch (Linux /proc).
 proc_started_at() {
-  local stat ticks boot hz
+  local stat fields
   stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  # Field 22 (start time in clock ticks after boot), counted after the command name's ')'.
-  ticks=$(awk '{ print $20 }' <<<"${stat##*) }")
-  boot=$(awk '/^btime / { print $2 }' /proc/stat)
-  hz=$(getconf CLK_TCK)
-  [[ "$ticks" =~ ^[0-9]+$ && "$boot" =~ ^[0-9]+$ && "$hz" =~ ^[0-9]+$ ]] || return 1
-  echo $((boot + ticks / hz))
+  # Field 22 (start time in clock ticks after boot), the 20th after the command name's ')'.
+  read -r -a fields <<<"${stat##*) }"
+  # Boot time and clock rate are read once per script (pid_alive runs in wait_for loops).
+  : "${BOOT_TIME:=$(awk '/^btime / { print $2 }' /proc/stat)}" "${CLK_TCK:=$(getconf CLK_TCK)}"
+  [[ "${fields[19]:-}" =~ ^[0-9]+$ && "$BOOT_TIME" =~ ^[0-9]+$ && "$CLK_TCK" =~ ^[0-9]+$ ]] || return 1
+  echo $((BOOT_TIME + fields[19] / CLK_TCK))
 }
 
 # spawn_detached PIDFILE COMMAND...: start COMMAND in a session of its own (setsid: a signal to the

@@ -63,7 +63,7 @@ PY
 s3_start() {
   local t0
   t0=$(date +%s%N)
-  if pid_alive "$S3_PID" && [ -s "$S3_CREDENTIALS" ] && s3_ready; then
+  if s3_status 2>/dev/null; then
     log "s3 (moto) already running on 127.0.0.1:$S3_PORT"
   else
     stop_pid s3 "$S3_PID"

@@ -3,8 +3,9 @@ import module from 'node:module';
 import { boundHeapGrowth } from './heap-policy.js';
 import { capYoungGeneration } from './young-generation.js';
 
-// Node 24+: re-executes in place with Node 20's young-generation limit for commands that move
-// records (peak RSS; see young-generation.ts). Returns at once everywhere else.
+// For commands that move records (peak RSS; see young-generation.ts): Node 24+ re-executes in place
+// with Node 20's young-generation limit; Node 20 and 22 stop the young generation's growth at 8 MiB
+// semi-spaces. Returns at once for the other commands.
 capYoungGeneration();
 // Node 22.1+ keeps compiled code on disk between runs (a faster start); older Nodes lack the call.
 (module as { enableCompileCache?: () => unknown }).enableCompileCache?.();

@@ -6,6 +6,7 @@
  */
 import type { JsonObject, Logger, LogLevel, ProgressEvent } from '@faucet/core';
 import type { ExecutionObserver, InvocationInfo, InvocationOutcome, RowOutcome } from '@faucet/pipeline';
+import { formatCount } from './numbers.js';
 
 export interface Display extends ExecutionObserver {
   /** Print a line (a log message) without disturbing the live lines. */
@@ -42,7 +43,7 @@ type RowState = {
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 const GLYPH: Record<string, string> = { waiting: '·', ok: '✔', failed: '✖', cancelled: '⊘', skipped: '–' };
 
-const count = (n: number) => Math.round(n).toLocaleString('en-US');
+const count = formatCount;
 const clock = (iso: string | undefined) => (iso ? iso.slice(11, 19) : '—');
 const plural = (n: number, word: string) => `${count(n)} ${word}${n === 1 ? '' : 's'}`;
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;

@@ -1,6 +1,7 @@
 /** The end-of-run summary: readable lines on stderr, or one JSON document on stdout (`--output json`). */
 import type { FaucetError, JsonObject, JsonValue, Redactor } from '@faucet/core';
 import type { ExecutionReport } from '@faucet/pipeline';
+import { formatCount } from './numbers.js';
 import { describeOutcome } from './progress.js';
 
 function errorJson(error: FaucetError | undefined): JsonObject | undefined {
@@ -77,7 +78,7 @@ export function summaryText(report: ExecutionReport, ctx: SummaryContext): strin
     ctx.mode === 'dry-run' ? 'would be written (dry run: nothing written, no state stored)' : 'written';
   lines.push(
     `${ctx.pipeline}: ${report.status} — ${report.invocations.length} invocation${report.invocations.length === 1 ? '' : 's'}` +
-      `${breakdown ? ` (${breakdown})` : ''}, ${written.toLocaleString('en-US')} record${written === 1 ? '' : 's'} ${what} ` +
+      `${breakdown ? ` (${breakdown})` : ''}, ${formatCount(written)} record${written === 1 ? '' : 's'} ${what} ` +
       `in ${(report.durationMs / 1000).toFixed(1)}s`,
   );
   // Every invocation when there are few and they were not logged one by one already; else the problems.

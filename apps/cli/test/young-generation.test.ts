@@ -5,7 +5,13 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FROM_NODE_MAJOR, SEMI_SPACE_MB, youngGenerationReexec } from '../src/young-generation.js';
+import {
+  FROM_NODE_MAJOR,
+  GROWTH_CAP_SEMI_SPACE_MB,
+  SEMI_SPACE_MB,
+  youngGenerationGrowthCap,
+  youngGenerationReexec,
+} from '../src/young-generation.js';
 import {
   assertBuilt,
   cleanupTempDirs,
@@ -106,4 +112,101 @@ pipeline:
     if (major >= FROM_NODE_MAJOR && canExecve) expect(record?.exec_argv).toContain(FLAG);
     else expect(record?.exec_argv).not.toContain(FLAG);
   });
+});
+
+describe('youngGenerationGrowthCap', () => {
+  it('caps the growth where the CLI cannot re-execute: Node 20 and 22, or no execve', () => {
+    expect(youngGenerationGrowthCap(facts({ nodeVersion: 'v20.20.2' }))).toBe(GROWTH_CAP_SEMI_SPACE_MB);
+    expect(youngGenerationGrowthCap(facts({ nodeVersion: 'v22.23.5' }))).toBe(GROWTH_CAP_SEMI_SPACE_MB);
+    expect(youngGenerationGrowthCap(facts({ canExecve: false }))).toBe(GROWTH_CAP_SEMI_SPACE_MB);
+    expect(youngGenerationGrowthCap(facts())).toBeUndefined(); // Node 24 re-executes instead
+  });
+
+  it('leaves short commands, any semi-space flag given and FAUCET_V8_DEFAULTS=1 alone', () => {
+    const node20 = (over: Partial<Parameters<typeof youngGenerationReexec>[0]>) =>
+      youngGenerationGrowthCap(facts({ nodeVersion: 'v20.20.2', ...over }));
+    for (const command of ['--version', 'validate', 'connectors', 'state']) {
+      expect(node20({ argv: ['node', 'bin.js', command] })).toBeUndefined();
+    }
+    for (const flag of [
+      '--max-semi-space-size=32',
+      '--semi_space_growth_factor=4',
+      '--min-semi-space-size=2',
+    ]) {
+      expect(node20({ execArgv: [flag] })).toBeUndefined();
+      expect(node20({ env: { NODE_OPTIONS: `--enable-source-maps ${flag}` } })).toBeUndefined();
+    }
+    expect(node20({ env: { FAUCET_V8_DEFAULTS: '1' } })).toBeUndefined();
+  });
+});
+
+describe("a faucet run's young generation on this Node", () => {
+  beforeAll(assertBuilt);
+  afterAll(cleanupTempDirs);
+
+  // A source that churns through ~600 MiB of records, keeping the last few pages alive (as a run
+  // does), then reports the largest young generation it saw.
+  const churnSource = `
+import { connectorPackage, defineSource } from '@faucet/core';
+import { getHeapSpaceStatistics } from 'node:v8';
+import { z } from 'zod';
+const newSpace = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
+export default defineSource({
+  ...connectorPackage(import.meta.url),
+  configSchema: z.strictObject({}),
+  create() {
+    return {
+      async *read() {
+        let largest = 0;
+        const kept = [];
+        for (let page = 0; page < 3000; page++) {
+          const records = [];
+          for (let i = 0; i < 1000; i++) records.push({ id: page * 1000 + i, name: 'n' + i, tags: [i, String(i)] });
+          kept.push(records);
+          if (kept.length > 4) kept.shift();
+          largest = Math.max(largest, newSpace());
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        yield { records: [{ largest_new_space: largest, exec_argv: process.execArgv }] };
+      },
+    };
+  },
+});
+`;
+
+  const run = async (env: NodeJS.ProcessEnv) => {
+    const dir = tempDir();
+    const nodeModules = join(dir, 'node_modules');
+    linkRuntime(nodeModules);
+    writePackage(nodeModules, {
+      name: 'faucet-source-churn',
+      faucet: { apiVersion: 1, kind: 'source', id: 'churn' },
+      code: churnSource,
+    });
+    write(
+      join(dir, 'pipeline.yaml'),
+      `version: 1
+name: churn
+pipeline:
+  source: { type: churn }
+  sink: { type: file, config: { path: ./out.jsonl, format: jsonl } }
+  state: { type: memory }
+`,
+    );
+    const result = await startCli(['run', 'pipeline.yaml', '-q'], { cwd: dir, env }).done;
+    expect(result.code, result.stderr).toBe(0);
+    const [record] = readJsonl(join(dir, 'out.jsonl'));
+    return Number(record?.largest_new_space) / (1024 * 1024);
+  };
+
+  it('stays within the cap (Node 20 and 22) or the re-executed limit (Node 24), and grows past it with V8 defaults', async () => {
+    const major = Number(process.versions.node.split('.')[0]);
+    const reexec = major >= FROM_NODE_MAJOR && typeof (process as { execve?: unknown }).execve === 'function';
+    const semiSpaceMb = reexec ? SEMI_SPACE_MB : GROWTH_CAP_SEMI_SPACE_MB;
+    const tuned = await run({ FAUCET_V8_DEFAULTS: '' });
+    const defaults = await run({ FAUCET_V8_DEFAULTS: '1' });
+    // new_space counts both semi-spaces
+    expect(tuned).toBeLessThanOrEqual(2 * semiSpaceMb);
+    expect(defaults).toBeGreaterThan(2 * semiSpaceMb);
+  }, 120_000);
 });

@@ -5,6 +5,7 @@ export * from './errors.js';
 export * from './incremental/index.js';
 export * from './logger.js';
 export * from './observability.js';
+export * from './otel-api.js';
 export * from './package-identity.js';
 export * from './redact.js';
 export * from './retry.js';

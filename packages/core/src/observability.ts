@@ -4,17 +4,8 @@
  * write and flush, and state put. Every call here is guarded: a broken exporter or progress
  * consumer never fails a run (invariant I5).
  */
-import {
-  type Attributes,
-  type Context,
-  type Counter,
-  context,
-  type Histogram,
-  metrics,
-  type Span,
-  SpanStatusCode,
-  trace,
-} from '@opentelemetry/api';
+import type { Attributes, Context, Counter, Histogram, Span } from '@opentelemetry/api';
+import { type OpenTelemetryApi, openTelemetryApi } from './otel-api.js';
 import type { JsonValue, Logger } from './types.js';
 
 export const INSTRUMENTATION_SCOPE = '@faucet/core';
@@ -89,9 +80,9 @@ interface Instruments {
   pipelineRunDuration: Histogram;
 }
 
-function createInstruments(): Instruments {
+function createInstruments(api: OpenTelemetryApi): Instruments {
   // Taken per run, not at module load, so an SDK registered after import is still used.
-  const meter = metrics.getMeter(INSTRUMENTATION_SCOPE);
+  const meter = api.metrics.getMeter(INSTRUMENTATION_SCOPE);
   const seconds = { unit: 's' };
   return {
     sourceRecords: meter.createCounter(MetricNames.sourceRecords, {
@@ -148,6 +139,8 @@ export class RunTelemetry {
   private readonly attrs: { source: Attributes; sink: Attributes; state: Attributes; dlq: Attributes };
   private readonly runSpan: Span | undefined;
   private readonly runContext: Context | undefined;
+  /** Undefined when no host registered an OpenTelemetry SDK at the run's start: no telemetry work. */
+  private readonly api: OpenTelemetryApi | undefined;
   private warned = false;
 
   constructor(
@@ -162,14 +155,17 @@ export class RunTelemetry {
       state: { ...base, connector: labels.state },
       dlq: { ...base, connector: labels.dlq },
     };
-    this.instruments = this.guard(() => createInstruments());
+    const api = this.guard(openTelemetryApi);
+    this.api = api;
+    if (!api) return;
+    this.instruments = this.guard(() => createInstruments(api));
     this.runSpan = this.guard(() =>
-      trace.getTracer(INSTRUMENTATION_SCOPE).startSpan(SpanNames.run, {
+      api.trace.getTracer(INSTRUMENTATION_SCOPE).startSpan(SpanNames.run, {
         attributes: { ...base, run_id: runId, source: labels.source, sink: labels.sink },
       }),
     );
     this.runContext = this.runSpan
-      ? this.guard(() => trace.setSpan(context.active(), this.runSpan as Span))
+      ? this.guard(() => api.trace.setSpan(api.context.active(), this.runSpan as Span))
       : undefined;
   }
 
@@ -189,18 +185,20 @@ export class RunTelemetry {
 
   /** Run `fn` inside a child span of the run span; the span records failures. */
   async span<T>(name: string, attributes: Attributes, fn: () => Promise<T>): Promise<T> {
-    const span = this.runContext
-      ? this.guard(() =>
-          trace.getTracer(INSTRUMENTATION_SCOPE).startSpan(name, { attributes }, this.runContext),
-        )
-      : undefined;
-    if (!span) return fn();
+    const api = this.api;
+    const span =
+      api && this.runContext
+        ? this.guard(() =>
+            api.trace.getTracer(INSTRUMENTATION_SCOPE).startSpan(name, { attributes }, this.runContext),
+          )
+        : undefined;
+    if (!span || !api) return fn();
     try {
       return await fn();
     } catch (error) {
       this.guard(() => {
         span.recordException(error instanceof Error ? error : String(error));
-        span.setStatus({ code: SpanStatusCode.ERROR });
+        span.setStatus({ code: api.SpanStatusCode.ERROR });
       });
       throw error;
     } finally {
@@ -268,12 +266,13 @@ export class RunTelemetry {
       i?.pipelineRunDuration.record(durationMs / 1000, attrs);
     });
     const span = this.runSpan;
-    if (span) {
+    const api = this.api;
+    if (span && api) {
       this.guard(() => {
         span.setAttribute('status', status);
         if (error) {
           span.recordException(error);
-          span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+          span.setStatus({ code: api.SpanStatusCode.ERROR, message: error.message });
         }
         span.end();
       });

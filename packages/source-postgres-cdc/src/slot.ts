@@ -2,8 +2,7 @@
  * The replication slot: its status (and the lag gauge fed from it), the check that it can deliver
  * what a stored bookmark needs, and its creation (exporting a snapshot for an exact seam).
  */
-import type { JsonObject } from '@faucet/core';
-import { metrics } from '@opentelemetry/api';
+import { type JsonObject, openTelemetryApi } from '@faucet/core';
 import pg from 'pg';
 import type { CdcBookmark } from './bookmark.js';
 import { type SlotInfo, slotInfo, slotLagBytes } from './catalog.js';
@@ -23,11 +22,14 @@ export interface SlotStatus extends JsonObject {
 /**
  * The `faucet.source.postgres_cdc.slot_lag_bytes` gauge for one read, observing `lag()`. Made per
  * read, not once per process: `@opentelemetry/api` hands out no-op meters until an SDK is
- * registered, so an instrument made earlier would stay a no-op. Returns the function that stops it.
+ * registered, so an instrument made earlier would stay a no-op (and with nothing registered the API
+ * is not even loaded: `openTelemetryApi`). Returns the function that stops it.
  */
 export function observeSlotLag(slot: string, lag: () => number | undefined): () => void {
   try {
-    const gauge = metrics
+    const api = openTelemetryApi();
+    if (!api) return () => {};
+    const gauge = api.metrics
       .getMeter('@faucet/source-postgres-cdc')
       .createObservableGauge('faucet.source.postgres_cdc.slot_lag_bytes', {
         description: 'WAL bytes the replication slot holds back (current WAL position - confirmed_flush_lsn)',

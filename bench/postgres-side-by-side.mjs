@@ -13,11 +13,14 @@
  * faucet runs three times per scenario: with the defaults (the source streams COPY … TO STDOUT, a
  * durable checkpoint every page of 1,000), with `read_method: cursor` (FETCH a page at a time, the
  * read before COPY) and with `checkpoint_every: 1s` (a durable checkpoint at most once a second).
+ * With `--faucet-stream PATH` (or FAUCET_STREAM_BIN) faucet-stream's `faucet run` is measured too, else
+ * skipped with a message.
  * Rounds are interleaved; each command's median wall time is compared with the psql baseline's. Every copy is checked against the
  * source table (row count and a hash over every row's text); every JSONL file's line count too.
  *
  *   pnpm build && bash scripts/services.sh start postgres && eval "$(bash scripts/services.sh env)"
  *   node bench/postgres-side-by-side.mjs --rows 1000000 --rounds 3 [--scenario b|c|both] [--json]
+ *       [--faucet-stream path/to/faucet-stream/bin/faucet]
  *       [--cli-baseline <another checkout>/apps/cli/dist/bin.js]
  *
  * CPU is the client's (user + system): for faucet its own process (bench/rss-probe.mjs), for psql
@@ -40,6 +43,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     scenario: { type: 'string', default: 'both' },
     'cli-baseline': { type: 'string' },
+    'faucet-stream': { type: 'string' },
     url: { type: 'string', default: process.env.FAUCET_TEST_POSTGRES_URL },
     json: { type: 'boolean', default: false },
   },
@@ -127,6 +131,40 @@ const baselineCli = values['cli-baseline'] ? resolve(values['cli-baseline']) : u
 /** Another faucet build (e.g. main's before a change) with the defaults, when given. */
 const baseline = (yaml) =>
   baselineCli ? [faucet('faucet, defaults, --cli-baseline', yaml, baselineCli)] : [];
+
+/**
+ * faucet-stream (the Rust original), when its binary is given: the same pipeline in its own
+ * connector configs (a `query` source, which stores no bookmark; a `jsonl` sink; a postgres sink
+ * with `column_mapping: auto_map` and `write_method: copy`), run under /usr/bin/time.
+ */
+const faucetStreamBin = values['faucet-stream'] ?? process.env.FAUCET_STREAM_BIN;
+const fsYaml = (sink) =>
+  [
+    'version: 1',
+    'name: bench_pg',
+    'pipeline:',
+    `  source: { type: postgres, config: { connection_url: ${JSON.stringify(url)}, query: ${JSON.stringify(`SELECT * FROM ${SRC} ORDER BY id`)} } }`,
+    `  sink: ${sink}`,
+    '  state: { type: file, config: { path: ./state } }',
+    '',
+  ].join('\n');
+const faucetStream = (sink) =>
+  faucetStreamBin
+    ? [
+        {
+          name: 'faucet-stream 1.17',
+          kind: 'faucet-stream',
+          yaml: fsYaml(sink),
+          bin: resolve(faucetStreamBin),
+        },
+      ]
+    : [];
+if (!faucetStreamBin)
+  console.log(
+    'faucet-stream: skipped: no faucet-stream binary given (--faucet-stream PATH or FAUCET_STREAM_BIN)',
+  );
+const fsPostgresSink = `{ type: postgres, config: { connection_url: ${JSON.stringify(url)}, schema: ${SCHEMA}, table_name: dst, column_mapping: auto_map, write_method: copy } }`;
+const fsJsonlSink = '{ type: jsonl, config: { path: ./out.jsonl } }';
 const scenarios = {
   c: {
     title: 'C: Postgres -> Postgres (COPY)',
@@ -141,6 +179,7 @@ const scenarios = {
       faucet('faucet, read_method: cursor', pipelineYaml(postgresSink, ', read_method: cursor')),
       faucet('faucet, checkpoint_every: 1s', pipelineYaml(postgresSink, '', ['  checkpoint_every: 1s'])),
       ...baseline(pipelineYaml(postgresSink)),
+      ...faucetStream(fsPostgresSink),
     ],
   },
   b: {
@@ -156,6 +195,7 @@ const scenarios = {
       faucet('faucet, read_method: cursor', pipelineYaml(jsonlSink, ', read_method: cursor')),
       faucet('faucet, checkpoint_every: 1s', pipelineYaml(jsonlSink, '', ['  checkpoint_every: 1s'])),
       ...baseline(pipelineYaml(jsonlSink)),
+      ...faucetStream(fsJsonlSink),
     ],
   },
 };
@@ -188,18 +228,11 @@ function runOnce(command) {
         'json',
       ];
     } else {
-      args = [
-        '/usr/bin/time',
-        '-o',
-        join(dir, 'time'),
-        '-f',
-        '%U %S %M',
-        'bash',
-        '-o',
-        'pipefail',
-        '-c',
-        command.script,
-      ];
+      const timed = ['/usr/bin/time', '-o', join(dir, 'time'), '-f', '%U %S %M'];
+      if (command.kind === 'faucet-stream') {
+        writeFileSync(join(dir, 'pipeline.yaml'), command.yaml);
+        args = [...timed, command.bin, 'run', 'pipeline.yaml'];
+      } else args = [...timed, 'bash', '-o', 'pipefail', '-c', command.script];
     }
     const started = process.hrtime.bigint();
     const run = spawnSync(args[0], args.slice(1), { cwd: dir, env, encoding: 'utf8', maxBuffer: 64 << 20 });

@@ -3,7 +3,9 @@
  * Kafka scenarios against the broker of `scripts/services.sh` (FAUCET_TEST_KAFKA_BROKERS):
  *
  *   pnpm build && bash scripts/services.sh start kafka && eval "$(bash scripts/services.sh env)" &&
- *   node bench/kafka.mjs [--messages 1000000] [--runs 3] [--batch 1000] [--partitions 3] [--checkpoint-every <ms>] [--max-buffered <n>] [--json]
+ *   node bench/kafka.mjs [--messages 1000000] [--runs 3] [--batch 1000] [--partitions 3] [--checkpoint-every <ms>] [--max-buffered <n>] [--cli-v8] [--json]
+ *
+ * `--cli-v8`: the faucet runs take the V8 settings `faucet run` gives itself (see cliV8Policy).
  *
  * - JSONL -> Kafka: `@faucet/source-file` (jsonl) through runPipeline into `@faucet/sink-kafka`
  *   (idempotent producer, acks all, no compression), with the durable file state store;
@@ -42,6 +44,7 @@ const { values } = parseArgs({
     topic: { type: 'string' },
     data: { type: 'string' },
     brokers: { type: 'string', default: process.env.FAUCET_TEST_KAFKA_BROKERS },
+    'cli-v8': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
@@ -296,6 +299,7 @@ function runChild(kind, topic, data) {
       values['max-buffered'],
       '--brokers',
       brokers,
+      ...(values['cli-v8'] ? ['--cli-v8'] : []),
     ],
     { stdio: ['ignore', 'pipe', 'inherit'], cwd: here },
   );
@@ -357,9 +361,30 @@ async function main() {
   console.log(values.json ? JSON.stringify(summary) : JSON.stringify(summary, null, 2));
 }
 
+/**
+ * `--cli-v8`: the faucet children take the V8 settings `faucet run` gives itself on Node 20 and 22
+ * (apps/cli/dist: heap growth bounded to 50%, the young generation's growth stopped at 8 MiB
+ * semi-spaces), so their peak RSS is what a CLI user sees. The kafkajs baselines keep V8's defaults.
+ */
+async function cliV8Policy() {
+  if (!values['cli-v8']) return;
+  const { boundHeapGrowth } = await import('../apps/cli/dist/heap-policy.js');
+  const { GROWTH_CAP_SEMI_SPACE_MB, stopYoungGenerationGrowth } = await import(
+    '../apps/cli/dist/young-generation.js'
+  );
+  boundHeapGrowth();
+  stopYoungGenerationGrowth(GROWTH_CAP_SEMI_SPACE_MB);
+}
+
 const children = {
-  'to-kafka': () => faucetToKafka(values.topic, values.data),
-  'from-kafka': () => faucetFromKafka(values.topic),
+  'to-kafka': async () => {
+    await cliV8Policy();
+    await faucetToKafka(values.topic, values.data);
+  },
+  'from-kafka': async () => {
+    await cliV8Policy();
+    await faucetFromKafka(values.topic);
+  },
   'baseline-to-kafka': () => baselineToKafka(values.topic, values.data),
   'baseline-from-kafka': () => baselineFromKafka(values.topic),
 };

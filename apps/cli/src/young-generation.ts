@@ -10,8 +10,8 @@
  *   same process id, same stdio and signals (`process.execve`, Node 22.15+ and 23.11+, not on
  *   Windows). Setting that flag after start-up (v8.setFlagsFromString) does not resize the heap,
  *   hence the re-exec; without it peak RSS rose from about 120 to 215 MiB for the same file.
- * - Everywhere else (Node 20 and 22, which cannot re-execute in place): the young generation stops
- *   growing once its semi-spaces reach 8 MiB. V8 grows them by `--semi-space-growth-factor` (2)
+ * - Everywhere else (Node 20, which cannot re-execute in place; Node 22, where a re-exec with 16 MiB
+ *   changed nothing; Windows): the young generation stops growing once its semi-spaces reach 8 MiB. V8 grows them by `--semi-space-growth-factor` (2)
  *   after a scavenge, reading that flag each time, so the CLI watches garbage collections and sets
  *   the factor to 1 while the young generation is at the cap (back to 2 should V8 shrink it). Scenario
  *   A at 1M rows on Node 20: peak RSS 103–108 → 88–90 MiB, CPU within a few percent.

@@ -33,6 +33,51 @@ const facts = (over: Partial<Parameters<typeof youngGenerationReexec>[0]> = {}) 
   ...over,
 });
 
+/**
+ * `faucet run` of a one-source pipeline whose source (a package in the run's node_modules) runs
+ * `read` — the body of an async generator — after `prelude`; returns the child and the first record.
+ */
+async function runSource(id: string, read: string, env: NodeJS.ProcessEnv, prelude = '') {
+  const dir = tempDir();
+  const nodeModules = join(dir, 'node_modules');
+  linkRuntime(nodeModules);
+  writePackage(nodeModules, {
+    name: `faucet-source-${id}`,
+    faucet: { apiVersion: 1, kind: 'source', id },
+    code: `
+import { connectorPackage, defineSource } from '@faucet/core';
+import { z } from 'zod';
+${prelude}
+export default defineSource({
+  ...connectorPackage(import.meta.url),
+  configSchema: z.strictObject({}),
+  create() {
+    return {
+      async *read() {
+${read}
+      },
+    };
+  },
+});
+`,
+  });
+  write(
+    join(dir, 'pipeline.yaml'),
+    `version: 1
+name: ${id}
+pipeline:
+  source: { type: ${id} }
+  sink: { type: file, config: { path: ./out.jsonl, format: jsonl } }
+  state: { type: memory }
+`,
+  );
+  const cli = startCli(['run', 'pipeline.yaml', '-q'], { cwd: dir, env });
+  const result = await cli.done;
+  expect(result.code, result.stderr).toBe(0);
+  const [record] = readJsonl(join(dir, 'out.jsonl'));
+  return { child: cli.child, record };
+}
+
 describe('youngGenerationReexec', () => {
   it('re-executes a run on Node 24 with the flag before the script, keeping every argument', () => {
     expect(youngGenerationReexec(facts({ execArgv: ['--import', 'probe.mjs'] }), '/usr/bin/node')).toEqual([
@@ -69,44 +114,13 @@ describe('faucet run on this Node', () => {
   afterAll(cleanupTempDirs);
 
   it('runs in the same process, with the limit on Node 24+ and without it on Node 20 and 22', async () => {
-    const dir = tempDir();
-    const nodeModules = join(dir, 'node_modules');
-    linkRuntime(nodeModules);
     // A source whose one record says how the process that reads it was started.
-    writePackage(nodeModules, {
-      name: 'faucet-source-process',
-      faucet: { apiVersion: 1, kind: 'source', id: 'process' },
-      code: `
-import { connectorPackage, defineSource } from '@faucet/core';
-import { z } from 'zod';
-export default defineSource({
-  ...connectorPackage(import.meta.url),
-  configSchema: z.strictObject({}),
-  create() {
-    return {
-      async *read() {
-        yield { records: [{ pid: process.pid, exec_argv: process.execArgv }] };
-      },
-    };
-  },
-});
-`,
-    });
-    write(
-      join(dir, 'pipeline.yaml'),
-      `version: 1
-name: process
-pipeline:
-  source: { type: process }
-  sink: { type: file, config: { path: ./out.jsonl, format: jsonl } }
-  state: { type: memory }
-`,
+    const { child, record } = await runSource(
+      'process',
+      '        yield { records: [{ pid: process.pid, exec_argv: process.execArgv }] };',
+      { FAUCET_V8_DEFAULTS: '' },
     );
-    const cli = startCli(['run', 'pipeline.yaml', '-q'], { cwd: dir, env: { FAUCET_V8_DEFAULTS: '' } });
-    const result = await cli.done;
-    expect(result.code, result.stderr).toBe(0);
-    const [record] = readJsonl(join(dir, 'out.jsonl'));
-    expect(record?.pid).toBe(cli.child.pid);
+    expect(record?.pid).toBe(child.pid);
     const major = Number(process.versions.node.split('.')[0]);
     const canExecve = typeof (process as { execve?: unknown }).execve === 'function';
     if (major >= FROM_NODE_MAJOR && canExecve) expect(record?.exec_argv).toContain(FLAG);
@@ -145,18 +159,8 @@ describe("a faucet run's young generation on this Node", () => {
   afterAll(cleanupTempDirs);
 
   // A source that churns through ~600 MiB of records, keeping the last few pages alive (as a run
-  // does), then reports the largest young generation it saw.
-  const churnSource = `
-import { connectorPackage, defineSource } from '@faucet/core';
-import { getHeapSpaceStatistics } from 'node:v8';
-import { z } from 'zod';
-const newSpace = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
-export default defineSource({
-  ...connectorPackage(import.meta.url),
-  configSchema: z.strictObject({}),
-  create() {
-    return {
-      async *read() {
+  // does), then reports the largest young generation it saw (MiB).
+  const churn = `
         let largest = 0;
         const kept = [];
         for (let page = 0; page < 3000; page++) {
@@ -167,35 +171,11 @@ export default defineSource({
           largest = Math.max(largest, newSpace());
           await new Promise((resolve) => setImmediate(resolve));
         }
-        yield { records: [{ largest_new_space: largest, exec_argv: process.execArgv }] };
-      },
-    };
-  },
-});
-`;
-
+        yield { records: [{ largest_new_space: largest }] };`;
+  const prelude = `import { getHeapSpaceStatistics } from 'node:v8';
+const newSpace = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;`;
   const run = async (env: NodeJS.ProcessEnv) => {
-    const dir = tempDir();
-    const nodeModules = join(dir, 'node_modules');
-    linkRuntime(nodeModules);
-    writePackage(nodeModules, {
-      name: 'faucet-source-churn',
-      faucet: { apiVersion: 1, kind: 'source', id: 'churn' },
-      code: churnSource,
-    });
-    write(
-      join(dir, 'pipeline.yaml'),
-      `version: 1
-name: churn
-pipeline:
-  source: { type: churn }
-  sink: { type: file, config: { path: ./out.jsonl, format: jsonl } }
-  state: { type: memory }
-`,
-    );
-    const result = await startCli(['run', 'pipeline.yaml', '-q'], { cwd: dir, env }).done;
-    expect(result.code, result.stderr).toBe(0);
-    const [record] = readJsonl(join(dir, 'out.jsonl'));
+    const { record } = await runSource('churn', churn, env, prelude);
     return Number(record?.largest_new_space) / (1024 * 1024);
   };
 

@@ -2,7 +2,12 @@
  * Sending a plan. Plainly (at-least-once): each partition's chunk is its own request, so what the
  * broker refuses is known per partition; a chunk refused for what it holds (a record the broker
  * rejects) was not written at all (a partition appends a record batch whole or not at all), and is
- * sent again one message at a time to find the rows to report. In a transaction (effectively-once):
+ * sent again one message at a time to find the rows to report. One request for several partitions
+ * would be cheaper (bench/kafkajs-producer.mjs) but is not safe with kafkajs's idempotent producer:
+ * when the broker refuses one partition of a request, kafkajs winds back the sequence numbers of
+ * every partition in it, including those the broker appended, and the next batch sent to one of
+ * those with the same number of messages would be taken by the broker for a re-sent duplicate and
+ * dropped. In a transaction (effectively-once):
  * one request per round and the commit token last; any refusal aborts it and fails the write.
  */
 import { CompressionTypes, type Message, type Producer, type Transaction } from 'kafkajs';

@@ -20,9 +20,11 @@
  * once into bench/results/. Each measurement is a fresh child process: messages/s from the start of
  * the run to the last message written, peak RSS that process's max RSS. The four measurements run
  * interleaved, --runs rounds; the summary gives the median messages/s and the max peak RSS, and the
- * load average before and after (the machine is shared: read the figures with it).
+ * load average before and after (the machine is shared: read the figures with it). Before each one
+ * the page cache's dirty pages are written back (`sync`), so no measurement pays for the disk writes
+ * of the one before it.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -279,6 +281,10 @@ async function deleteTopics(topics) {
 }
 
 function runChild(kind, topic, data) {
+  // The previous measurement left up to ~400 MB of the broker's log as dirty pages, which the kernel
+  // writes back 30 s later: during this measurement, where every checkpoint's fdatasync would queue
+  // behind it. Write them back first, so each measurement starts from the same quiet disk.
+  spawnSync('sync');
   const proc = spawn(
     process.execPath,
     [

@@ -209,6 +209,9 @@ function lineCount(path) {
 
 /** Run one command in a fresh directory: wall seconds, client CPU seconds, peak RSS MiB. */
 function runOnce(command) {
+  // The server's WAL and table writes of the run before (fsync off) are still dirty pages the kernel
+  // writes back ~30 s later, under this run's fdatasyncs: write them back first.
+  spawnSync('sync');
   const dir = mkdtempSync(join(tmpdir(), 'faucet-pg-side-'));
   try {
     let args;
